@@ -1,0 +1,45 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *test_tmpdir(const char *tag)
+{
+	static char dir[4096];
+	const char *base = getenv("HALO_TEST_TMP");
+	char tmpl[4096];
+
+	if (!base || !*base)
+		base = "/tmp";
+	mkdir(base, 0755);
+	snprintf(tmpl, sizeof(tmpl), "%s/%s.XXXXXX", base, tag);
+	if (!mkdtemp(tmpl))
+		fail_msg("mkdtemp %s failed", tmpl);
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	return dir;
+}
+
+const char *test_llama_dir(void)
+{
+	const char *d = getenv("HALO_LLAMA_DIR");
+	return d && *d ? d : NULL;
+}
+
+const char *test_source_dir(void)
+{
+	const char *d = getenv("HALO_SOURCE_DIR");
+	return d && *d ? d : ".";
+}
+
+void test_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		fail_msg("cannot create %s", path);
+	if (len && fwrite(data, 1, len, f) != len)
+		fail_msg("short write to %s", path);
+	fclose(f);
+}

@@ -1,0 +1,20 @@
+/* Helpers shared by the cmocka unit tests. */
+#ifndef HALO_TESTUTIL_H
+#define HALO_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A fresh private directory under $HALO_TEST_TMP (or /tmp); static storage. */
+const char *test_tmpdir(const char *tag);
+/* $HALO_LLAMA_DIR, or NULL (then tests that need it are skipped). */
+const char *test_llama_dir(void);
+/* $HALO_SOURCE_DIR (the repo root), or "." */
+const char *test_source_dir(void);
+/* Writes `len` bytes to `path`; fails the test on error. */
+void test_write_file(const char *path, const void *data, size_t len);
+
+#endif
