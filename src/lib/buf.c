@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

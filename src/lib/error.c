@@ -23,14 +23,22 @@ int halo_error_set(int code, const char *fmt, ...)
 
 int halo_error_prefix(const char *fmt, ...)
 {
-	char prefix[256], old[sizeof(last_error.message)];
+	char old[sizeof(last_error.message)];
 	va_list ap;
+	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, last_error.message, sizeof(old));
-	snprintf(last_error.message, sizeof(last_error.message), "%s: %s", prefix, old);
+	va_start(ap, fmt);
+	n = vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(last_error.message) - 2) {
+		/* the old message, cut to what fits after "<prefix>: " */
+		size_t room = sizeof(last_error.message) - (size_t)n - 3;
+		size_t len = strnlen(old, room);
+		memcpy(last_error.message + n, ": ", 2);
+		memcpy(last_error.message + n + 2, old, len);
+		last_error.message[n + 2 + len] = '\0';
+	}
 	return last_error.code;
 }
 

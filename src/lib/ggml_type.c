@@ -1,6 +1,7 @@
 #include "ggml_type.h"
 #include "error.h"
 
+#include <stddef.h>
 #include <strings.h>
 
 #define QK_K 256

@@ -83,7 +83,8 @@ typedef struct halo_gguf {
 	uint64_t data_offset;    /* of the first part */
 	uint32_t n_splits;       /* 1 for a single file */
 	uint64_t file_size;      /* bytes over all parts (remote: Content-Range total) */
-	uint64_t data_size;      /* end of the last tensor's data over all parts */
+	uint64_t data_size;      /* bytes of tensor data over all parts (padded as stored) */
+	uint64_t expected_size;  /* file size the headers imply, over all parts */
 	uint64_t bytes_read;     /* bytes actually read or transferred for the headers */
 	uint64_t n_elements;     /* parameters: sum of tensor elements */
 	void *priv;              /* internal: the arena */
@@ -98,12 +99,16 @@ typedef struct halo_gguf_open_opts {
 	uint64_t max_array;          /* elements of one array */
 	uint32_t max_depth;          /* array nesting */
 	bool no_splits;              /* read only the named part */
+	/* By default tensor data past the end of the file is an error. A partial
+	 * download still parses when this is set: compare data_offset+data_size
+	 * with file_size (halo_gguf_data_complete). */
+	bool allow_truncated_data;
 	long http_timeout_s;         /* total time per HTTP request */
 } halo_gguf_open_opts;
 
 #define HALO_GGUF_OPEN_OPTS_VERSION 1
-#define HALO_GGUF_OPEN_OPTS_INIT { HALO_GGUF_OPEN_OPTS_VERSION, (uint64_t)1 << 30, 1u << 20, 1u << 20, \
-				   (uint64_t)1 << 24, (uint64_t)1 << 26, 8, false, 120 }
+#define HALO_GGUF_OPEN_OPTS_INIT { HALO_GGUF_OPEN_OPTS_VERSION, (uint64_t)1 << 28, 1u << 20, 1u << 20, \
+				   (uint64_t)1 << 24, (uint64_t)1 << 26, 8, false, false, 120 }
 
 /* Opens a path or http(s):// URL. opts may be NULL for the defaults. */
 int halo_gguf_open(halo_gguf **out, const char *path_or_url, const halo_gguf_open_opts *opts);
@@ -130,6 +135,9 @@ int halo_gguf_get_str(const halo_gguf *g, const char *key, const char **out);
 int halo_gguf_array_u64(const halo_gguf_value *v, uint64_t i, uint64_t *out);
 
 const char *halo_gguf_type_name(uint32_t type);
+
+/* True when every part holds all of its tensor data. */
+bool halo_gguf_data_complete(const halo_gguf *g);
 
 /* Split naming: if `path` names part k of n ("-0000k-of-0000n.gguf"), sets them and returns true. */
 bool halo_gguf_split_parse(const char *path, uint32_t *k, uint32_t *n);

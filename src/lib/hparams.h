@@ -15,6 +15,8 @@
 
 #define HALO_MAX_LAYERS 512
 
+struct halo_gguf;
+
 typedef enum halo_layer_kind {
 	HALO_LAYER_ATTENTION = 0,  /* full attention: KV for every context token */
 	HALO_LAYER_RECURRENT = 1,  /* Gated DeltaNet / Mamba: fixed recurrent state */
@@ -53,6 +55,18 @@ typedef struct halo_hparams {
 	uint32_t n_ff_exp;          /* per-expert FFN size */
 	uint32_t n_ff_shexp;        /* shared-expert FFN size */
 } halo_hparams;
+
+/*
+ * Reads the hyperparameters from a GGUF header as the pinned llama.cpp's
+ * loader for the architecture does: per-layer head arrays, the recurrent
+ * layer map (attention.recurrent_layers, full_attention_interval, or layers
+ * without KV heads, by architecture) and sliding-window patterns with each
+ * architecture's defaults. HALO_EFORMAT names the key that is missing or bad.
+ */
+int halo_hparams_from_gguf(halo_hparams *hp, const struct halo_gguf *g);
+
+/* True when the architecture keeps a recurrent state on some layers. */
+bool halo_hparams_is_recurrent(const halo_hparams *hp);
 
 /* Counts of each halo_layer_kind among the main layers. */
 void halo_hparams_layer_counts(const halo_hparams *hp, uint32_t *attn, uint32_t *recurrent, uint32_t *swa);
