@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -74,11 +75,17 @@ void print_command_help(FILE *out, const struct option *opts, const struct comma
 }
 
 static int usage_error(const char *cmd, const struct option *opts, const struct command_help *help, const char *fmt,
-		       const char *arg)
+		       ...) __attribute__((format(printf, 4, 5)));
+
+static int usage_error(const char *cmd, const struct option *opts, const struct command_help *help, const char *fmt,
+		       ...)
 {
+	va_list ap;
 	(void)opts;
 	fprintf(stderr, "halo %s: ", cmd);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	print_usage_lines(stderr, help);
 	fprintf(stderr, "try 'halo %s --help' for the options\n", cmd);

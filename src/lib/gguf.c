@@ -228,6 +228,9 @@ static int need(struct parser *p, uint64_t n)
 	if (__builtin_add_overflow(p->pos, n, &end) || end > p->src->total)
 		return perr(p, HALO_EFORMAT, p->pos, "truncated: needs %" PRIu64 " bytes, file has %" PRIu64 " left", n,
 			    p->src->total - (p->pos < p->src->total ? p->pos : p->src->total));
+	if (end > p->src->opts->max_header_bytes)
+		return perr(p, HALO_ENOMEM, p->pos, "header is larger than the %" PRIu64 "-byte cap",
+			    p->src->opts->max_header_bytes);
 	if (end > p->src->avail)
 		return source_fill(p->src, end);
 	return 0;
@@ -355,7 +358,7 @@ static int rd_array(struct parser *p, halo_gguf_value *v, uint32_t depth)
 		return perr(p, HALO_EFORMAT, at + 4, "array length %" PRIu64 " exceeds the cap of %" PRIu64, n,
 			    p->opts->max_array);
 	if (n > remaining(p) / min_encoded_size(etype))
-		return perr(p, HALO_EFORMAT, at + 4, "array of %" PRIu64 " %s runs past the end of the file", n,
+		return perr(p, HALO_EFORMAT, at + 4, "array of %" PRIu64 " %s values runs past the end of the file", n,
 			    halo_gguf_type_name(etype));
 	v->type = HALO_GGUF_ARRAY;
 	v->arr.type = etype;
@@ -451,7 +454,7 @@ struct part {
 	uint64_t n_tensors;
 	uint32_t version, alignment;
 	bool swap;
-	uint64_t data_offset, data_end, file_size, bytes_read;
+	uint64_t data_offset, data_end, expected_size, file_size, bytes_read;
 };
 
 static int parse_part(struct source *src, struct arena *arena, const halo_gguf_open_opts *opts, uint32_t split,
@@ -526,6 +529,8 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 			return rc;
 		if (strlen(key.ptr) != key.len)
 			return perr(&p, HALO_EFORMAT, p.pos - key.len, "key contains a nul byte");
+		if (key.len == 0)
+			return perr(&p, HALO_EFORMAT, p.pos - 8, "key is empty");
 		kv->key = key.ptr;
 		snprintf(p.field, sizeof(p.field), "key #%" PRIu64 " '%.100s'", i, key.ptr);
 		if (!strset_add(&keys, key.ptr))
@@ -623,6 +628,8 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 			return perr(&p, HALO_EFORMAT, p.pos, "tensor '%s' data size overflows", t->name);
 	}
 	out->data_offset = (p.pos + out->alignment - 1) / out->alignment * out->alignment;
+	/* A file without tensors may end right after its header, unpadded. */
+	out->expected_size = n_tensors ? out->data_offset + out->data_end : p.pos;
 	if (n_tensors && !opts->allow_truncated_data &&
 	    (out->data_end > UINT64_MAX - out->data_offset || out->data_offset + out->data_end > src->total)) {
 		const halo_gguf_tensor *last = &out->tensors[n_tensors - 1];
@@ -662,7 +669,7 @@ static int finish(halo_gguf **out, struct gguf_priv *priv, const char *name, str
 		n_tensors += parts[i].n_tensors;
 		g->file_size += parts[i].file_size;
 		g->data_size += parts[i].data_end;
-		g->expected_size += parts[i].data_offset + parts[i].data_end;
+		g->expected_size += parts[i].expected_size;
 		g->bytes_read += parts[i].bytes_read;
 	}
 	if (n_parts == 1) {
@@ -671,10 +678,18 @@ static int finish(halo_gguf **out, struct gguf_priv *priv, const char *name, str
 		halo_gguf_tensor *all = arena_alloc(&priv->arena, (n_tensors ? n_tensors : 1) * sizeof(*all));
 		if (!all)
 			return HALO_ENOMEM;
+		struct strset names;
+		if (strset_init(&names, &priv->arena, n_tensors))
+			return HALO_ENOMEM;
 		uint64_t k = 0;
-		for (uint32_t i = 0; i < n_parts; i++)
-			for (uint64_t j = 0; j < parts[i].n_tensors; j++)
+		for (uint32_t i = 0; i < n_parts; i++) {
+			for (uint64_t j = 0; j < parts[i].n_tensors; j++) {
+				if (!strset_add(&names, parts[i].tensors[j].name))
+					return halo_error_set(HALO_EFORMAT, "'%s': tensor '%s' appears in more than one part",
+							      name, parts[i].tensors[j].name);
 				all[k++] = parts[i].tensors[j];
+			}
+		}
 		g->tensors = all;
 	}
 	g->n_tensors = n_tensors;

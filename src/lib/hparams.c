@@ -366,3 +366,109 @@ int halo_hparams_match(const halo_hparams *f, const halo_hparams *w)
 #undef CHECK
 	return 0;
 }
+
+/* ---- to GGUF ---- */
+
+#include "gguf_write.h"
+
+/* The interval n such that layer i is attention iff (i + 1) % n == 0, or 0. */
+static uint32_t attention_interval(const halo_hparams *hp)
+{
+	for (uint32_t n = 1; n <= hp->n_layer; n++) {
+		bool ok = true;
+		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
+			ok = (hp->layer_kind[i] == HALO_LAYER_RECURRENT) == ((i + 1) % n != 0);
+		if (ok)
+			return n;
+	}
+	return 0;
+}
+
+static bool uniform(const uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++)
+		if (v[i] != v[0])
+			return false;
+	return true;
+}
+
+int halo_hparams_to_gguf(const halo_hparams *hp, halo_gguf_writer *w)
+{
+	char k[128];
+	uint32_t total = hp->n_layer + hp->n_layer_nextn;
+	int rc = 0;
+#define KEY(suffix) (snprintf(k, sizeof(k), "%s.%s", hp->arch, suffix), k)
+#define TRY(call)                  \
+	do {                       \
+		if ((rc = (call))) \
+			return rc; \
+	} while (0)
+
+	if (!hp->arch[0] || total == 0 || total > HALO_MAX_LAYERS)
+		return halo_error_set(HALO_EUSAGE, "hparams need an architecture and 1 to %d layers", HALO_MAX_LAYERS);
+	TRY(halo_gguf_writer_add_str(w, "general.architecture", hp->arch));
+	TRY(halo_gguf_writer_add_u32(w, KEY("block_count"), total));
+	if (hp->n_layer_nextn)
+		TRY(halo_gguf_writer_add_u32(w, KEY("nextn_predict_layers"), hp->n_layer_nextn));
+	if (hp->n_ctx_train)
+		TRY(halo_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)hp->n_ctx_train));
+	TRY(halo_gguf_writer_add_u32(w, KEY("embedding_length"), hp->n_embd));
+	if (hp->n_vocab)
+		TRY(halo_gguf_writer_add_u32(w, KEY("vocab_size"), hp->n_vocab));
+	if (hp->n_ff)
+		TRY(halo_gguf_writer_add_u32(w, KEY("feed_forward_length"), hp->n_ff));
+	if (hp->n_expert) {
+		TRY(halo_gguf_writer_add_u32(w, KEY("expert_count"), hp->n_expert));
+		TRY(halo_gguf_writer_add_u32(w, KEY("expert_used_count"), hp->n_expert_used));
+	}
+	if (hp->n_expert_shared)
+		TRY(halo_gguf_writer_add_u32(w, KEY("expert_shared_count"), hp->n_expert_shared));
+	if (hp->n_ff_exp)
+		TRY(halo_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), hp->n_ff_exp));
+	if (hp->n_ff_shexp)
+		TRY(halo_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), hp->n_ff_shexp));
+
+	if (uniform(hp->n_head, total))
+		TRY(halo_gguf_writer_add_u32(w, KEY("attention.head_count"), hp->n_head[0]));
+	else
+		TRY(halo_gguf_writer_add_array(w, KEY("attention.head_count"), HALO_GGUF_UINT32, hp->n_head, total));
+	if (uniform(hp->n_head_kv, total))
+		TRY(halo_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), hp->n_head_kv[0]));
+	else
+		TRY(halo_gguf_writer_add_array(w, KEY("attention.head_count_kv"), HALO_GGUF_UINT32, hp->n_head_kv, total));
+	TRY(halo_gguf_writer_add_u32(w, KEY("attention.key_length"), hp->head_dim_k));
+	TRY(halo_gguf_writer_add_u32(w, KEY("attention.value_length"), hp->head_dim_v));
+
+	if (hp->ssm_d_inner) {
+		TRY(halo_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), hp->ssm_d_conv));
+		TRY(halo_gguf_writer_add_u32(w, KEY("ssm.inner_size"), hp->ssm_d_inner));
+		TRY(halo_gguf_writer_add_u32(w, KEY("ssm.state_size"), hp->ssm_d_state));
+		TRY(halo_gguf_writer_add_u32(w, KEY("ssm.group_count"), hp->ssm_n_group));
+		TRY(halo_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), hp->ssm_dt_rank));
+	}
+
+	uint32_t n_rec, n_swa;
+	halo_hparams_layer_counts(hp, NULL, &n_rec, &n_swa);
+	if (n_rec) {
+		uint32_t interval = arch_in(hp->arch, interval_hybrids) ? attention_interval(hp) : 0;
+		if (interval) {
+			TRY(halo_gguf_writer_add_u32(w, KEY("full_attention_interval"), interval));
+		} else {
+			bool flags[HALO_MAX_LAYERS] = { false };
+			for (uint32_t i = 0; i < hp->n_layer; i++)
+				flags[i] = hp->layer_kind[i] == HALO_LAYER_RECURRENT;
+			TRY(halo_gguf_writer_add_array(w, KEY("attention.recurrent_layers"), HALO_GGUF_BOOL, flags, total));
+		}
+	}
+	if (n_swa) {
+		bool flags[HALO_MAX_LAYERS] = { false };
+		for (uint32_t i = 0; i < hp->n_layer; i++)
+			flags[i] = hp->layer_kind[i] == HALO_LAYER_SWA;
+		TRY(halo_gguf_writer_add_u32(w, KEY("attention.sliding_window"), hp->n_swa));
+		TRY(halo_gguf_writer_add_array(w, KEY("attention.sliding_window_pattern"), HALO_GGUF_BOOL, flags,
+					       hp->n_layer));
+	}
+#undef KEY
+#undef TRY
+	return 0;
+}

@@ -16,6 +16,7 @@
 #define HALO_MAX_LAYERS 512
 
 struct halo_gguf;
+struct halo_gguf_writer;
 
 typedef enum halo_layer_kind {
 	HALO_LAYER_ATTENTION = 0,  /* full attention: KV for every context token */
@@ -64,6 +65,15 @@ typedef struct halo_hparams {
  * architecture's defaults. HALO_EFORMAT names the key that is missing or bad.
  */
 int halo_hparams_from_gguf(halo_hparams *hp, const struct halo_gguf *g);
+
+/*
+ * Adds the metadata keys that describe `hp` to a GGUF writer, as llama.cpp's
+ * converter names them (general.architecture, <arch>.block_count, heads,
+ * ssm.*, full_attention_interval or attention.recurrent_layers, sliding
+ * window...), so that halo_hparams_from_gguf() of the result gives `hp` back.
+ * No tokenizer or tensors are added.
+ */
+int halo_hparams_to_gguf(const halo_hparams *hp, struct halo_gguf_writer *w);
 
 /* True when the architecture keeps a recurrent state on some layers. */
 bool halo_hparams_is_recurrent(const halo_hparams *hp);
