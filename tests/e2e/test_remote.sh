@@ -29,6 +29,21 @@ assert_eq "$(jq "$d/remote.json" 'd["vocab_size"]')" 151936
 # halo's own count of bytes received agrees with what nginx sent.
 assert_eq "$(jq "$d/remote.json" 'd["header_bytes_read"]')" "$sent"
 
+# A split model (3 parts of 1 GB data each): every part's header is read, the model combined.
+mkdir -p "$d/split"
+"$MKFIXTURE" split "$d/split/M-00001-of-00003.gguf" qwen3.5-27b 1000000000
+nginx_log_clear
+"$HALO" inspect --json "$NGINX_URL/split/M-00002-of-00003.gguf" >"$d/split.json"
+"$HALO" inspect --json "$d/split/M-00001-of-00003.gguf" >"$d/split-local.json"
+assert_eq "$(jq "$d/split.json" 'd["splits"]')" 3
+assert_eq "$(jq "$d/split.json" 'd["tensors"]')" 3
+assert_eq "$(jq "$d/split.json" 'd["architecture"]')" qwen35
+assert_eq "$(jq "$d/split.json" 'd["file_size"]')" "$(cat "$d"/split/M-*.gguf | wc -c)"
+assert_eq "$(jq "$d/split.json" "$strip")" "$(jq "$d/split-local.json" "$strip")" "remote and local split inspect differ"
+nginx_log_wait 3
+sent=$(nginx_body_bytes)
+[ $((sent * 100)) -lt 3000000000 ] || fail "split: transferred $sent bytes"
+
 # Missing file: 404 -> exit 3, naming the URL.
 assert_exit 3 "$HALO" inspect "$NGINX_URL/missing.gguf"
 assert_contains "$LAST_ERR" "missing.gguf"

@@ -6,6 +6,10 @@
  *       embedding tensor and a filler tensor so that the whole file is SIZE
  *       bytes (default: the catalog's size of the model's first quant); the
  *       data is a sparse hole. With CUT the file is truncated to CUT bytes.
+ *   mkfixture split OUT-00001-of-0000N.gguf MODEL_ID PART_BYTES
+ *       the catalog model split like gguf-split does into N parts (split.no,
+ *       split.count, split.tensors.count in each; the model's metadata in
+ *       the first); parts 2..N hold a sparse tensor of PART_BYTES each.
  *   mkfixture vocab OUT VOCAB.gguf DATA_BYTES [sparse]
  *       the metadata of a llama.cpp vocabulary file (its tokenizer) plus a
  *       tensor of DATA_BYTES bytes of pseudo-random data (or a sparse hole):
@@ -76,6 +80,45 @@ static int cmd_model(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_split(int argc, char **argv)
+{
+	uint32_t k, n;
+	if (argc < 5 || !halo_gguf_split_parse(argv[2], &k, &n) || k != 1)
+		return fprintf(stderr, "usage: mkfixture split OUT-00001-of-0000N.gguf MODEL_ID PART_BYTES\n"), 2;
+	halo_catalog cat = HALO_CATALOG_INIT;
+	if (halo_catalog_load_default(&cat, NULL))
+		return die("catalog");
+	const halo_model *m = halo_catalog_find(&cat, argv[3]);
+	if (!m)
+		return die(argv[3]);
+	uint64_t part_bytes = strtoull(argv[4], NULL, 10);
+	for (uint32_t i = 0; i < n; i++) {
+		halo_gguf_writer *w;
+		char *name, tname[64];
+		uint64_t data_offset, file_size, ne[2] = { 4096, part_bytes / 4096 };
+		if (halo_gguf_split_name(&name, argv[2], i + 1, n) || halo_gguf_writer_new(&w, 3))
+			return die("split name");
+		if (i == 0 && (halo_hparams_to_gguf(&m->hp, w) || halo_gguf_writer_add_str(w, "general.name", m->name)))
+			return die("header");
+		snprintf(tname, sizeof(tname), "blk.%u.filler.weight", i);
+		if (halo_gguf_writer_add_u16(w, "split.no", (uint16_t)i) ||
+		    halo_gguf_writer_add_u16(w, "split.count", (uint16_t)n) ||
+		    halo_gguf_writer_add_i32(w, "split.tensors.count", (int32_t)n) ||
+		    halo_gguf_writer_add_tensor(w, tname, 2, ne, HALO_GGML_I8, NULL))
+			return die("split keys");
+		halo_gguf_write_opts o = HALO_GGUF_WRITE_OPTS_INIT;
+		o.header_only = true;
+		if (halo_gguf_writer_write_path(w, name, &o) || halo_gguf_writer_layout(w, &data_offset, &file_size))
+			return die(name);
+		if (truncate(name, (off_t)file_size) != 0)
+			return perror("truncate"), 1;
+		halo_gguf_writer_free(w);
+		free(name);
+	}
+	halo_catalog_free(&cat);
+	return 0;
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static int fill_random(void *ud, uint64_t tensor, uint64_t offset, void *buf, size_t len)
 {
@@ -130,8 +173,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "model"))
 		return cmd_model(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "split"))
+		return cmd_split(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "vocab"))
 		return cmd_vocab(argc, argv);
-	fprintf(stderr, "usage: mkfixture model|vocab ...\n");
+	fprintf(stderr, "usage: mkfixture model|split|vocab ...\n");
 	return 2;
 }
