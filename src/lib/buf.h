@@ -30,7 +30,7 @@ void halo_buf_reset(halo_buf *b); /* empties, keeps the allocation */
 int halo_buf_add(halo_buf *b, const void *data, size_t len);
 int halo_buf_adds(halo_buf *b, const char *s);
 int halo_buf_addf(halo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int halo_buf_vaddf(halo_buf *b, const char *fmt, va_list ap);
+int halo_buf_vaddf(halo_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Returns the data (never NULL; "" when empty) and leaves the buffer empty. */
 char *halo_buf_detach(halo_buf *b);

@@ -34,7 +34,7 @@ typedef struct halo_error {
 /* Records an error and returns `code`, so callers can `return halo_error_set(...)`. */
 int halo_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int halo_error_setv(int code, const char *fmt, va_list ap);
+int halo_error_setv(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Prefixes the current message with "<prefix>: " (keeps the code). Returns the code. */
 int halo_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
