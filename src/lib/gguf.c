@@ -486,7 +486,7 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 	if (version == 1)
 		return perr(&p, HALO_EFORMAT, 4, "gguf version 1 is not supported (only 2 and 3)");
 	if (version != 2 && version != 3)
-		return perr(&p, HALO_EFORMAT, 4, "unknown gguf version %u", magic_raw);
+		return perr(&p, HALO_EFORMAT, 4, "unknown gguf version %u%s", version, p.swap ? " (big-endian)" : "");
 	out->version = version;
 	out->swap = p.swap;
 
@@ -498,6 +498,7 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 		return perr(&p, HALO_EFORMAT, at, "%" PRIu64 " tensors exceed the cap of %" PRIu64, n_tensors,
 			    opts->max_tensors);
 	snprintf(p.field, sizeof(p.field), "metadata count");
+	uint64_t counts_at = at;
 	at = p.pos;
 	if ((rc = rd_u64(&p, &n_kv)))
 		return rc;
@@ -507,8 +508,8 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 	/* key (8) + type (4) + smallest value (1) per entry; name (8) + dims (4) + one ne (8) + type (4) + offset (8) per tensor */
 	if (n_kv > remaining(&p) / 13 || n_tensors > remaining(&p) / 32 ||
 	    n_kv * 13 + n_tensors * 32 > remaining(&p))
-		return perr(&p, HALO_EFORMAT, at, "%" PRIu64 " entries and %" PRIu64 " tensors cannot fit in the %" PRIu64
-			    " bytes left", n_kv, n_tensors, remaining(&p));
+		return perr(&p, HALO_EFORMAT, counts_at, "%" PRIu64 " metadata entries and %" PRIu64
+			    " tensors cannot fit in the %" PRIu64 " bytes left", n_kv, n_tensors, remaining(&p));
 
 	struct strset keys, names;
 	if (strset_init(&keys, arena, n_kv) || strset_init(&names, arena, n_tensors))
@@ -577,7 +578,7 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 		if (n_dims == 0 || n_dims > HALO_GGUF_MAX_DIMS)
 			return perr(&p, HALO_EFORMAT, at, "%u dimensions (1 to %d allowed)", n_dims, HALO_GGUF_MAX_DIMS);
 		t->n_dims = n_dims;
-		uint64_t nel = 1;
+		bool empty = false;
 		for (uint32_t d = 0; d < HALO_GGUF_MAX_DIMS; d++) {
 			uint64_t ne = 1;
 			at = p.pos;
@@ -586,10 +587,14 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 			if (ne > INT64_MAX)
 				return perr(&p, HALO_EFORMAT, at, "dimension %u is negative", d);
 			t->ne[d] = ne;
-			if (__builtin_mul_overflow(nel, ne, &nel) || nel > INT64_MAX)
-				return perr(&p, HALO_EFORMAT, at, "element count overflows (dimension %u = %" PRIu64 ")",
-					    d, ne);
+			empty |= ne == 0;
 		}
+		/* As llama.cpp: a tensor without elements is valid whatever its other dimensions. */
+		uint64_t nel = 1;
+		for (uint32_t d = 0; d < HALO_GGUF_MAX_DIMS && !empty; d++)
+			if (__builtin_mul_overflow(nel, t->ne[d], &nel) || nel >= INT64_MAX)
+				return perr(&p, HALO_EFORMAT, at, "element count overflows (dimension %u = %" PRIu64 ")",
+					    d, t->ne[d]);
 		at = p.pos;
 		if ((rc = rd_u32(&p, &type)))
 			return rc;
@@ -601,10 +606,12 @@ static int parse_part(struct source *src, struct arena *arena, const halo_gguf_o
 			return perr(&p, HALO_EFORMAT, at, "first dimension %" PRIu64 " is not a multiple of the %s block size %u",
 				    t->ne[0], ti->name, ti->block_size);
 		uint64_t row, rows;
-		if (halo_ggml_row_size(type, t->ne[0], &row) ||
-		    __builtin_mul_overflow(t->ne[1], t->ne[2], &rows) ||
-		    __builtin_mul_overflow(rows, t->ne[3], &rows) ||
-		    __builtin_mul_overflow(row, rows, &t->size))
+		if (empty)
+			t->size = 0;
+		else if (halo_ggml_row_size(type, t->ne[0], &row) ||
+			 __builtin_mul_overflow(t->ne[1], t->ne[2], &rows) ||
+			 __builtin_mul_overflow(rows, t->ne[3], &rows) ||
+			 __builtin_mul_overflow(row, rows, &t->size))
 			return perr(&p, HALO_EFORMAT, at, "byte size overflows");
 		at = p.pos;
 		if ((rc = rd_u64(&p, &t->offset)))
@@ -749,9 +756,8 @@ static int part_split_keys(const struct part *pt, const char *name, uint64_t *no
 		uint64_t *dst = !strcmp(kv->key, "split.no") ? no : !strcmp(kv->key, "split.count") ? count : NULL;
 		if (!dst)
 			continue;
-		if (kv->value.type != HALO_GGUF_UINT16 && kv->value.type != HALO_GGUF_UINT32 &&
-		    kv->value.type != HALO_GGUF_INT32 && kv->value.type != HALO_GGUF_UINT64)
-			return halo_error_set(HALO_EFORMAT, "'%s': key '%s' has type %s, expected an integer", name,
+		if (kv->value.type != HALO_GGUF_UINT16) /* llama.cpp reads them as u16 */
+			return halo_error_set(HALO_EFORMAT, "'%s': key '%s' has type %s, expected uint16", name,
 					      kv->key, halo_gguf_type_name(kv->value.type));
 		*dst = kv->value.u64;
 	}
@@ -812,6 +818,23 @@ int halo_gguf_open(halo_gguf **out, const char *path, const halo_gguf_open_opts 
 	}
 	if ((rc = finish(out, priv, first, parts, n)))
 		goto fail;
+	if (split) {
+		/* llama.cpp requires the total and refuses a model that lacks tensors. */
+		uint64_t want;
+		rc = halo_gguf_get_u64(*out, "split.tensors.count", &want);
+		if (rc == HALO_ENOTFOUND)
+			rc = halo_error_set(HALO_EFORMAT, "'%s': split model without key 'split.tensors.count'", first);
+		else if (!rc && want != (*out)->n_tensors)
+			rc = halo_error_set(HALO_EFORMAT, "'%s': split.tensors.count is %" PRIu64 " but the %u parts hold %" PRIu64
+					    " tensors", first, want, n, (*out)->n_tensors);
+		if (rc) {
+			halo_gguf_free(*out);
+			*out = NULL;
+			free(first);
+			free(parts);
+			return rc;
+		}
+	}
 	free(first);
 	free(parts);
 	return 0;
