@@ -22,6 +22,7 @@ static const struct command_help help = {
 	"Reads the GGUF header of a local file or an http(s) URL (only the header bytes are\n"
 	"transferred) and prints the architecture, size, tensor type mix, layer map, heads,\n"
 	"experts, and the KV-cache and recurrent-state cost. For split models give any part.",
+	1, 1,
 };
 
 struct type_mix {
@@ -267,10 +268,6 @@ int cmd_inspect(int argc, const char **argv)
 	int n = parse_options(argc, argv, opts, &help, &exit_code);
 	if (n < 0)
 		return exit_code;
-	if (n != 1) {
-		print_command_help(stderr, opts, &help);
-		return EXIT_USAGE;
-	}
 
 	halo_gguf *g;
 	halo_hparams hp;

@@ -24,6 +24,7 @@ static const struct command_help help = {
 	"  complete   size matches the catalog (with --quick: headers not read)\n"
 	"  verified   the GGUF header parses, the data is all there, the architecture matches\n"
 	"  corrupt    the header does not parse or does not match the catalog",
+	0, 1,
 };
 
 static const char *kind_text(const halo_model *m, char *buf, size_t n)
@@ -129,10 +130,6 @@ int cmd_models(int argc, const char **argv)
 	int n = parse_options(argc, argv, opts, &help, &exit_code);
 	if (n < 0)
 		return exit_code;
-	if (n > 1) {
-		print_command_help(stderr, opts, &help);
-		return EXIT_USAGE;
-	}
 
 	char dir[4096];
 	halo_catalog cat = HALO_CATALOG_INIT;

@@ -178,6 +178,11 @@ int parse_options(int argc, const char **argv, const struct option *opts, const 
 		if (set_value(o, inline_arg, cmd, opts, help))
 			return -1;
 	}
+	if (npos < help->min_args || (help->max_args >= 0 && npos > help->max_args)) {
+		if (npos < help->min_args)
+			return usage_error(cmd, opts, help, "missing argument");
+		return usage_error(cmd, opts, help, "unexpected argument '%s'", argv[help->max_args]);
+	}
 	*exit_code = 0;
 	return npos;
 }

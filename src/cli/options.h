@@ -40,12 +40,14 @@ struct option {
 struct command_help {
 	const char *const *usage;  /* NULL-terminated */
 	const char *description;   /* paragraph after the usage lines, may be NULL */
+	int min_args, max_args;    /* positional arguments accepted; max -1: any number */
 };
 
 /*
  * Parses argv[1..] (argv[0] is the command name). Options may come before or
  * after positional arguments; "--" ends options. On success returns the
- * number of positional arguments, which are moved to argv[0..n).
+ * number of positional arguments, which are moved to argv[0..n); a count
+ * outside [min_args, max_args] is a usage error.
  * "--help"/"-h" prints the generated help to stdout and returns -1 with
  * *exit_code = 0; an unknown or malformed option prints a one-line error and
  * the usage to stderr and returns -1 with *exit_code = 2.

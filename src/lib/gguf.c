@@ -296,7 +296,7 @@ static int rd_str(struct parser *p, halo_gguf_str *out)
 	return 0;
 }
 
-static unsigned scalar_size(uint32_t type)
+unsigned halo_gguf_type_size(uint32_t type)
 {
 	switch (type) {
 	case HALO_GGUF_UINT8: case HALO_GGUF_INT8: case HALO_GGUF_BOOL: return 1;
@@ -314,12 +314,12 @@ static unsigned min_encoded_size(uint32_t type)
 		return 8;
 	if (type == HALO_GGUF_ARRAY)
 		return 12;
-	return scalar_size(type);
+	return halo_gguf_type_size(type);
 }
 
 static void decode_scalar(struct parser *p, uint32_t type, halo_gguf_value *v)
 {
-	unsigned size = scalar_size(type);
+	unsigned size = halo_gguf_type_size(type);
 	uint64_t raw = load(p, size);
 	v->type = type;
 	switch (type) {
@@ -385,7 +385,7 @@ static int rd_array(struct parser *p, halo_gguf_value *v, uint32_t depth)
 		return 0;
 	}
 	/* Large numeric arrays (token scores/types) are skipped, not decoded. */
-	uint64_t bytes = n * scalar_size(etype);
+	uint64_t bytes = n * halo_gguf_type_size(etype);
 	if ((rc = need(p, bytes)))
 		return rc;
 	p->pos += bytes;
@@ -401,7 +401,7 @@ static int rd_value(struct parser *p, uint32_t type, halo_gguf_value *v, uint32_
 	}
 	if (type == HALO_GGUF_ARRAY)
 		return rd_array(p, v, depth);
-	unsigned size = scalar_size(type);
+	unsigned size = halo_gguf_type_size(type);
 	if (!size)
 		return perr(p, HALO_EFORMAT, p->pos, "unknown value type %u", type);
 	if ((rc = need(p, size)))
@@ -954,6 +954,39 @@ int halo_gguf_array_u64(const halo_gguf_value *v, uint64_t i, uint64_t *out)
 		return halo_error_set(HALO_EFORMAT, "array of %" PRIu64 " %s elements was not decoded", v->arr.n,
 				      halo_gguf_type_name(v->arr.type));
 	return value_u64(&v->arr.values[i], "array element", out);
+}
+
+bool halo_gguf_value_equal(const halo_gguf_value *a, const halo_gguf_value *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case HALO_GGUF_FLOAT32:
+	case HALO_GGUF_FLOAT64:
+		return !memcmp(&a->f64, &b->f64, sizeof(a->f64));
+	case HALO_GGUF_BOOL:
+		return a->b == b->b;
+	case HALO_GGUF_STRING:
+		return a->str.len == b->str.len && !memcmp(a->str.ptr, b->str.ptr, a->str.len);
+	case HALO_GGUF_ARRAY:
+		if (a->arr.type != b->arr.type || a->arr.n != b->arr.n)
+			return false;
+		if (a->arr.type == HALO_GGUF_STRING) {
+			for (uint64_t i = 0; i < a->arr.n; i++)
+				if (a->arr.strs[i].len != b->arr.strs[i].len ||
+				    memcmp(a->arr.strs[i].ptr, b->arr.strs[i].ptr, a->arr.strs[i].len))
+					return false;
+			return true;
+		}
+		if (!a->arr.values || !b->arr.values)
+			return !a->arr.values == !b->arr.values;
+		for (uint64_t i = 0; i < a->arr.n; i++)
+			if (!halo_gguf_value_equal(&a->arr.values[i], &b->arr.values[i]))
+				return false;
+		return true;
+	default:
+		return a->u64 == b->u64; /* the integer members share storage */
+	}
 }
 
 const char *halo_gguf_type_name(uint32_t type)

@@ -136,6 +136,13 @@ int halo_gguf_array_u64(const halo_gguf_value *v, uint64_t i, uint64_t *out);
 
 const char *halo_gguf_type_name(uint32_t type);
 
+/* Bytes of one scalar of `type` as stored; 0 for STRING, ARRAY and invalid types. */
+unsigned halo_gguf_type_size(uint32_t type);
+
+/* Deep equality of two values: same type, same contents (floats compared by
+ * bit pattern, so NaNs equal themselves; undecoded arrays equal only by shape). */
+bool halo_gguf_value_equal(const halo_gguf_value *a, const halo_gguf_value *b);
+
 /* True when every part holds all of its tensor data. */
 bool halo_gguf_data_complete(const halo_gguf *g);
 

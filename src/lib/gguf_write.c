@@ -38,7 +38,7 @@ struct wval {
 		struct {
 			uint32_t etype;
 			uint64_t n;
-			/* scalars: n little-endian elements of type_width(etype) bytes;
+			/* scalars: n little-endian elements of halo_gguf_type_size(etype) bytes;
 			 * STRING: wstr[n]; ARRAY: wval[n] (each of type ARRAY) */
 			void *data;
 		} arr;
@@ -86,16 +86,6 @@ struct halo_gguf_writer {
 /* ------------------------------------------------------------------ */
 /* small helpers */
 
-static size_t type_width(uint32_t type)
-{
-	switch (type) {
-	case HALO_GGUF_UINT8: case HALO_GGUF_INT8: case HALO_GGUF_BOOL: return 1;
-	case HALO_GGUF_UINT16: case HALO_GGUF_INT16: return 2;
-	case HALO_GGUF_UINT32: case HALO_GGUF_INT32: case HALO_GGUF_FLOAT32: return 4;
-	case HALO_GGUF_UINT64: case HALO_GGUF_INT64: case HALO_GGUF_FLOAT64: return 8;
-	default: return 0; /* STRING, ARRAY, invalid */
-	}
-}
 
 static bool is_pow2(uint64_t a)
 {
@@ -503,14 +493,14 @@ static uint64_t host_elem_bits(const void *data, uint32_t type, uint64_t i)
 /* sizeof the C type that add_array reads for `type`. */
 static size_t host_width(uint32_t type)
 {
-	return type == HALO_GGUF_BOOL ? sizeof(bool) : type_width(type);
+	return type == HALO_GGUF_BOOL ? sizeof(bool) : halo_gguf_type_size(type);
 }
 
 int halo_gguf_writer_add_array(halo_gguf_writer *w, const char *key, uint32_t elem_type,
 			       const void *data, uint64_t n)
 {
 	wval v = { 0 };
-	size_t width = type_width(elem_type);
+	size_t width = halo_gguf_type_size(elem_type);
 	if (!width)
 		return halo_error_set(HALO_EUSAGE, "gguf key '%s': %s is not a scalar array element type",
 				      key ? key : "", halo_gguf_type_name(elem_type));
@@ -560,7 +550,7 @@ int halo_gguf_writer_add_str_array(halo_gguf_writer *w, const char *key, const c
 /* Bit pattern of a reader-style scalar of `type`, checking it fits. */
 static int value_bits(const halo_gguf_value *src, uint32_t type, const char *key, uint64_t *bits)
 {
-	size_t width = type_width(type);
+	size_t width = halo_gguf_type_size(type);
 	switch (type) {
 	case HALO_GGUF_UINT8: case HALO_GGUF_UINT16: case HALO_GGUF_UINT32: case HALO_GGUF_UINT64:
 		if (width < 8 && src->u64 >> (8 * width))
@@ -645,7 +635,7 @@ static int value_copy(wval *dst, const halo_gguf_value *src, const char *key, un
 		}
 		return 0;
 	}
-	size_t width = type_width(et);
+	size_t width = halo_gguf_type_size(et);
 	if (!width)
 		return halo_error_set(HALO_EUSAGE, "gguf key '%s': invalid array element type %u", key, et);
 	if ((rc = arr_alloc(dst, et, n, width, key)))
@@ -876,7 +866,7 @@ static void put_payload(sink *s, const wval *v)
 		return;
 	}
 	if (v->type != HALO_GGUF_ARRAY) {
-		put_uint(s, v->bits, type_width(v->type));
+		put_uint(s, v->bits, halo_gguf_type_size(v->type));
 		return;
 	}
 	put_uint(s, v->arr.etype, 4);
@@ -890,7 +880,7 @@ static void put_payload(sink *s, const wval *v)
 		for (uint64_t i = 0; i < v->arr.n && !s->err; i++)
 			put_payload(s, &e[i]);
 	} else {
-		size_t width = type_width(v->arr.etype);
+		size_t width = halo_gguf_type_size(v->arr.etype);
 		const unsigned char *e = v->arr.data;
 		if (!s->big || width == 1) {
 			put(s, e, (size_t)(v->arr.n * width)); /* stored little-endian already */

@@ -91,38 +91,6 @@ static bool walk_value(const halo_gguf_value *v, unsigned depth)
 	return full;
 }
 
-static bool value_equal(const halo_gguf_value *a, const halo_gguf_value *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case HALO_GGUF_STRING:
-		return a->str.len == b->str.len && !memcmp(a->str.ptr, b->str.ptr, a->str.len);
-	case HALO_GGUF_ARRAY:
-		if (a->arr.type != b->arr.type || a->arr.n != b->arr.n)
-			return false;
-		if (a->arr.type == HALO_GGUF_STRING) {
-			for (uint64_t i = 0; i < a->arr.n; i++)
-				if (a->arr.strs[i].len != b->arr.strs[i].len ||
-				    memcmp(a->arr.strs[i].ptr, b->arr.strs[i].ptr, a->arr.strs[i].len))
-					return false;
-			return true;
-		}
-		if (!a->arr.values || !b->arr.values)
-			return !a->arr.values == !b->arr.values;
-		for (uint64_t i = 0; i < a->arr.n; i++)
-			if (!value_equal(&a->arr.values[i], &b->arr.values[i]))
-				return false;
-		return true;
-	case HALO_GGUF_FLOAT32:
-	case HALO_GGUF_FLOAT64:
-		return !memcmp(&a->f64, &b->f64, sizeof(a->f64)); /* bit patterns: NaNs too */
-	case HALO_GGUF_BOOL:
-		return a->b == b->b;
-	default:
-		return a->u64 == b->u64; /* the integer members share storage */
-	}
-}
 
 static void check_invariants(const halo_gguf *g, size_t size)
 {
@@ -278,7 +246,7 @@ static void rewrite(const halo_gguf *g, bool all_decoded)
 	CHECK(g2->n_kv == g->n_kv && g2->n_tensors == g->n_tensors);
 	for (uint64_t i = 0; i < g->n_kv; i++) {
 		CHECK(!strcmp(g2->kv[i].key, g->kv[i].key));
-		CHECK(value_equal(&g2->kv[i].value, &g->kv[i].value));
+		CHECK(halo_gguf_value_equal(&g2->kv[i].value, &g->kv[i].value));
 	}
 	for (uint64_t i = 0; i < g->n_tensors; i++) {
 		const halo_gguf_tensor *a = &g->tensors[i], *b = &g2->tensors[i];

@@ -133,42 +133,6 @@ static bool f64_same(double a, double b)
 	return memcmp(&a, &b, sizeof(a)) == 0;
 }
 
-/* Deep equality of two reader values (floats by bit pattern). */
-static bool value_equal(const halo_gguf_value *a, const halo_gguf_value *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case HALO_GGUF_UINT8: case HALO_GGUF_UINT16: case HALO_GGUF_UINT32: case HALO_GGUF_UINT64:
-		return a->u64 == b->u64;
-	case HALO_GGUF_INT8: case HALO_GGUF_INT16: case HALO_GGUF_INT32: case HALO_GGUF_INT64:
-		return a->i64 == b->i64;
-	case HALO_GGUF_FLOAT32: case HALO_GGUF_FLOAT64:
-		return f64_same(a->f64, b->f64);
-	case HALO_GGUF_BOOL:
-		return a->b == b->b;
-	case HALO_GGUF_STRING:
-		return a->str.len == b->str.len && !memcmp(a->str.ptr, b->str.ptr, a->str.len);
-	case HALO_GGUF_ARRAY:
-		if (a->arr.type != b->arr.type || a->arr.n != b->arr.n)
-			return false;
-		if (a->arr.type == HALO_GGUF_STRING) {
-			for (uint64_t i = 0; i < a->arr.n; i++)
-				if (a->arr.strs[i].len != b->arr.strs[i].len ||
-				    memcmp(a->arr.strs[i].ptr, b->arr.strs[i].ptr, a->arr.strs[i].len))
-					return false;
-			return true;
-		}
-		if (!a->arr.values || !b->arr.values)
-			return !a->arr.values == !b->arr.values;
-		for (uint64_t i = 0; i < a->arr.n; i++)
-			if (!value_equal(&a->arr.values[i], &b->arr.values[i]))
-				return false;
-		return true;
-	default:
-		return false;
-	}
-}
 
 /* ------------------------------------------------------------------ */
 /* the reference content: every value type, and tensors of several types */
@@ -1013,7 +977,7 @@ static void test_copy_from_reader(void **state)
 		if (!strcmp(g->kv[i].key, "a.big"))
 			continue;
 		assert_string_equal(g2->kv[j].key, g->kv[i].key);
-		assert_true(value_equal(&g2->kv[j].value, &g->kv[i].value));
+		assert_true(halo_gguf_value_equal(&g2->kv[j].value, &g->kv[i].value));
 		j++;
 	}
 	check_all_tensors(g2, c, 32);
@@ -1312,7 +1276,7 @@ static void test_llama_vocab_rewrite(void **state)
 	assert_int_equal(g2->n_kv, g->n_kv);
 	for (uint64_t i = 0; i < g->n_kv; i++) {
 		assert_string_equal(g2->kv[i].key, g->kv[i].key);
-		assert_true(value_equal(&g2->kv[i].value, &g->kv[i].value));
+		assert_true(halo_gguf_value_equal(&g2->kv[i].value, &g->kv[i].value));
 	}
 	/* byte-identical to the original up to its end */
 	halo_buf orig = read_file(path);
