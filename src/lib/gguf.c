@@ -96,6 +96,7 @@ struct source {
 	int fd;
 	halo_buf buf;
 	const halo_gguf_open_opts *opts;
+	char *fetch_url;     /* where ranges are fetched: the URL after redirects */
 };
 
 static int source_open(struct source *s, const char *name, const halo_gguf_open_opts *opts)
@@ -115,6 +116,8 @@ static int source_open(struct source *s, const char *name, const halo_gguf_open_
 		if (rc)
 			return rc;
 		s->total = info.total_size ? info.total_size : s->buf.len;
+		if (info.effective_url[0] && !(s->fetch_url = strdup(info.effective_url)))
+			return halo_error_set(HALO_ENOMEM, "out of memory");
 	} else {
 		struct stat st;
 		s->kind = SRC_FILE;
@@ -135,6 +138,7 @@ static void source_close(struct source *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
+	free(s->fetch_url);
 	halo_buf_free(&s->buf);
 }
 
@@ -184,7 +188,7 @@ static int source_fill(struct source *s, uint64_t end)
 		halo_http_range_info info;
 		hopts.total_timeout_s = s->opts->http_timeout_s;
 		size_t before = s->buf.len;
-		int rc = halo_http_get_range(s->name, s->avail, need, &s->buf, &info, &hopts);
+		int rc = halo_http_get_range(s->fetch_url ? s->fetch_url : s->name, s->avail, need, &s->buf, &info, &hopts);
 		s->bytes_read += info.bytes_received;
 		if (rc)
 			return rc;

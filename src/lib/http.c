@@ -147,6 +147,11 @@ int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf 
 				    url, r.range_start, start);
 	}
 	if (info) {
+		char *eff = NULL;
+		info->effective_url[0] = '\0';
+		if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff &&
+		    strlen(eff) < sizeof(info->effective_url))
+			strcpy(info->effective_url, eff);
 		info->total_size = r.total;
 		info->bytes_received = r.received;
 		info->status = r.status;

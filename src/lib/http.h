@@ -25,6 +25,9 @@ typedef struct halo_http_range_info {
 	uint64_t total_size;     /* from Content-Range (or Content-Length of a 200) */
 	uint64_t bytes_received; /* body bytes that crossed the wire */
 	long status;             /* final HTTP status */
+	/* URL that answered after redirects (model hosts redirect to a CDN);
+	 * later ranges of the same file can go there directly. "" if too long. */
+	char effective_url[4096];
 } halo_http_range_info;
 
 /* True for http:// and https:// URLs. */

@@ -29,6 +29,15 @@ assert_eq "$(jq "$d/remote.json" 'd["vocab_size"]')" 151936
 # halo's own count of bytes received agrees with what nginx sent.
 assert_eq "$(jq "$d/remote.json" 'd["header_bytes_read"]')" "$sent"
 
+# Through a redirect (as Hugging Face's resolve/ URLs): only the first request
+# is redirected, the later ranges go straight to where it led.
+nginx_log_clear
+"$HALO" inspect --json "$NGINX_URL/redirect/big.gguf" >"$d/redirect.json"
+assert_eq "$(jq "$d/redirect.json" "$strip")" "$(jq "$d/local.json" "$strip")" "inspect through a redirect differs"
+nginx_log_wait 2
+assert_eq "$(grep -c '^302 ' "$NGINX_LOG")" 1 "redirects followed"
+[ "$(grep -c '^206 ' "$NGINX_LOG")" -gt 1 ] || fail "expected several range requests: $(cat "$NGINX_LOG")"
+
 # A split model (3 parts of 1 GB data each): every part's header is read, the model combined.
 mkdir -p "$d/split"
 "$MKFIXTURE" split "$d/split/M-00001-of-00003.gguf" qwen3.5-27b 1000000000
