@@ -1,42 +1,17 @@
 #include "options.h"
 
+#include "size.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 int parse_size(const char *s, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		double mult;
-	} units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", 1e3 }, { "kb", 1e3 }, { "m", 1e6 }, { "mb", 1e6 }, { "g", 1e9 }, { "gb", 1e9 },
-		{ "t", 1e12 }, { "tb", 1e12 },
-		{ "ki", 1024.0 }, { "kib", 1024.0 }, { "mi", 1048576.0 }, { "mib", 1048576.0 },
-		{ "gi", 1073741824.0 }, { "gib", 1073741824.0 }, { "ti", 1099511627776.0 }, { "tib", 1099511627776.0 },
-	};
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v < 0)
-		return -1;
-	while (*end == ' ')
-		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].suffix)) {
-			double bytes = v * units[i].mult;
-			if (bytes >= 18446744073709551615.0)
-				return -1;
-			*out = (uint64_t)llround(bytes);
-			return 0;
-		}
-	}
-	return -1;
+	return halo_size_parse(s, out, NULL, NULL) ? -1 : 0;
 }
 
 static void print_usage_lines(FILE *out, const struct command_help *help)

@@ -3,6 +3,7 @@
  * docs/catalog.md; the comments here explain the choices behind the code.
  */
 #include "catalog.h"
+#include "size.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -247,45 +248,6 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-/*
- * "12.345" as the integer 12345 and 3 fraction digits, so sizes can be
- * converted to bytes exactly. Reads up to the first character that is not
- * part of the number and returns a pointer to it, or NULL when there is no
- * number or it has too many digits.
- */
-static const char *parse_decimal(const char *s, uint64_t *mant, unsigned *frac)
-{
-	uint64_t v = 0;
-	unsigned fd = 0, digits = 0;
-	bool dot = false;
-
-	for (;; s++) {
-		if (*s == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (!is_digit((unsigned char)*s))
-			break;
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
-			return NULL;
-		digits++;
-		if (dot)
-			fd++;
-	}
-	if (!digits || fd > 12 || (dot && !fd))
-		return NULL;
-	*mant = v;
-	*frac = fd;
-	return s;
-}
-
-static uint64_t pow10u(unsigned n)
-{
-	uint64_t p = 1;
-	while (n--)
-		p *= 10;
-	return p;
-}
 
 /* A plain decimal such as 0.95 or -1.5, parsed without strtod() so the
  * process locale cannot turn "0.95" into 0. */
@@ -297,10 +259,10 @@ static bool parse_real(const char *s, double *out)
 
 	if (*s == '-' || *s == '+')
 		neg = *s++ == '-';
-	const char *end = parse_decimal(s, &mant, &fd);
+	const char *end = halo_decimal_parse(s, &mant, &fd);
 	if (!end || *end)
 		return false;
-	*out = (neg ? -1.0 : 1.0) * (double)mant / (double)pow10u(fd);
+	*out = (neg ? -1.0 : 1.0) * (double)mant / (double)halo_pow10(fd);
 	return true;
 }
 
@@ -310,7 +272,7 @@ static bool parse_params(const char *s, double *out)
 	uint64_t mant;
 	unsigned fd;
 	double mult = 1;
-	const char *end = parse_decimal(s, &mant, &fd);
+	const char *end = halo_decimal_parse(s, &mant, &fd);
 
 	if (!end)
 		return false;
@@ -325,26 +287,10 @@ static bool parse_params(const char *s, double *out)
 		if (end[1])
 			return false;
 	}
-	*out = (double)mant / (double)pow10u(fd) * mult;
+	*out = (double)mant / (double)halo_pow10(fd) * mult;
 	return *out > 0;
 }
 
-static const struct size_unit {
-	const char *name;
-	uint64_t bytes;
-} size_units[] = {
-	{ "B", 1 },
-	{ "KB", 1000ull }, { "MB", 1000000ull }, { "GB", 1000000000ull }, { "TB", 1000000000000ull },
-	{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 }, { "TiB", 1ull << 40 },
-};
-
-static const struct size_unit *find_unit(const char *s)
-{
-	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++)
-		if (eq_nocase(size_units[i].name, s))
-			return &size_units[i];
-	return NULL;
-}
 
 /* ----------------------------------------------------------- validation */
 
@@ -859,8 +805,8 @@ static int parse_preset(parser *p, int line, const char *name, char *value)
 static int parse_quant_size(parser *p, int line, const char *qname, char **tok, size_t n, size_t *used,
 			    halo_quant *q, quant_extra *x)
 {
-	const char *s = tok[0];
-	uint64_t mant, bytes;
+	const char *s = tok[0], *end;
+	uint64_t mant;
 	unsigned fd;
 
 	*used = 1;
@@ -872,26 +818,24 @@ static int parse_quant_size(parser *p, int line, const char *qname, char **tok, 
 		x->guessed = true;
 		s++;
 	}
-	const char *end = parse_decimal(s, &mant, &fd);
-	if (!end)
+	if (!(end = halo_decimal_parse(s, &mant, &fd)))
 		return perr(p, line, "bad size '%s' for quant '%s' (e.g. 22.2GB, ~6GB, estimate)", tok[0], qname);
-	const char *unit = end;
-	if (!*unit && n > 1 && find_unit(tok[1])) {
-		unit = tok[1];
+	/* "22.2 GB" arrives as two tokens */
+	char joined[64];
+	if (!*end && n > 1 && tok[1][0] && halo_size_unit(tok[1])) {
+		snprintf(joined, sizeof(joined), "%s%s", s, tok[1]);
+		end = joined + (end - s);
+		s = joined;
 		*used = 2;
 	}
-	const struct size_unit *u = find_unit(unit);
-	if (!u)
+	uint64_t unit = *end ? halo_size_unit(end) : 0;
+	if (!unit)
 		return perr(p, line, "size '%s' of quant '%s' needs a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)",
 			    tok[0], qname);
-	if (u->bytes == 1 && fd)
+	if (unit == 1 && fd)
 		return perr(p, line, "size '%s' of quant '%s' has a fraction of a byte", tok[0], qname);
-	if (__builtin_mul_overflow(mant, u->bytes, &bytes))
+	if (halo_size_parse(s, &q->size_bytes, &q->size_tolerance, NULL))
 		return perr(p, line, "size '%s' of quant '%s' is out of range", tok[0], qname);
-	uint64_t div = pow10u(fd);
-	q->size_bytes = bytes / div + (bytes % div >= div - div / 2 ? 1 : 0);
-	/* the true size is within half a unit of the last digit written */
-	q->size_tolerance = u->bytes / div / 2;
 	if (!q->size_bytes)
 		return perr(p, line, "size of quant '%s' must not be 0", qname);
 	if (x->guessed) {
