@@ -378,7 +378,7 @@ static int rd_array(struct parser *p, halo_gguf_value *v, uint32_t depth)
 		v->arr.strs = strs;
 		return 0;
 	}
-	if (etype == HALO_GGUF_ARRAY || n <= HALO_GGUF_ARRAY_DECODE_MAX) {
+	if (etype == HALO_GGUF_ARRAY || n <= p->opts->decode_array_max) {
 		halo_gguf_value *vals = arena_alloc(p->arena, n * sizeof(*vals));
 		if (!vals)
 			return perr(p, HALO_ENOMEM, at, "%s", halo_error_last()->message);

@@ -44,7 +44,8 @@ struct halo_gguf_value {
 			uint64_t n;
 			/* Elements by type: integer/float/bool arrays -> halo_gguf_value[]
 			 * is wasteful for vocabularies, so scalars are decoded into
-			 * `values` only for arrays of at most HALO_GGUF_ARRAY_DECODE_MAX
+			 * `values` only for arrays of at most opts.decode_array_max
+			 * (default HALO_GGUF_ARRAY_DECODE_MAX)
 			 * elements; strings always into `strs`; nested arrays into `values`. */
 			const halo_gguf_value *values; /* NULL when not decoded */
 			const halo_gguf_str *strs;     /* STRING arrays */
@@ -104,11 +105,15 @@ typedef struct halo_gguf_open_opts {
 	 * with file_size (halo_gguf_data_complete). */
 	bool allow_truncated_data;
 	long http_timeout_s;         /* total time per HTTP request */
+	/* Scalar arrays longer than this are skipped, not decoded (values NULL).
+	 * Raise it to copy a tokenizer's scores and token types (halo synth). */
+	uint64_t decode_array_max;
 } halo_gguf_open_opts;
 
 #define HALO_GGUF_OPEN_OPTS_VERSION 1
 #define HALO_GGUF_OPEN_OPTS_INIT { HALO_GGUF_OPEN_OPTS_VERSION, (uint64_t)1 << 28, 1u << 20, 1u << 20, \
-				   (uint64_t)1 << 24, (uint64_t)1 << 26, 8, false, false, 120 }
+				   (uint64_t)1 << 24, (uint64_t)1 << 26, 8, false, false, 120, \
+				   HALO_GGUF_ARRAY_DECODE_MAX }
 
 /* Opens a path or http(s):// URL. opts may be NULL for the defaults. */
 int halo_gguf_open(halo_gguf **out, const char *path_or_url, const halo_gguf_open_opts *opts);
