@@ -5,12 +5,21 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 int parse_size(const char *s, uint64_t *out)
 {
+	/* Memory sizes: a bare K/M/G/T is binary (64G = 64 GiB, as free, qemu and docker read it);
+	 * KB/MB/GB/TB stay decimal and KiB..TiB binary. */
+	char buf[64];
+	size_t n = strlen(s);
+	if (n && n < sizeof(buf) - 2 && strchr("KkMmGgTt", s[n - 1]) && n > 1 && s[n - 2] >= '0' && s[n - 2] <= '9') {
+		snprintf(buf, sizeof(buf), "%si", s);
+		s = buf;
+	}
 	return halo_size_parse(s, out, NULL, NULL) ? -1 : 0;
 }
 

@@ -16,7 +16,7 @@ enum option_type {
 	OPTION_BOOL,    /* bool *, no argument */
 	OPTION_STRING,  /* const char **, points into argv */
 	OPTION_INT,     /* long * */
-	OPTION_SIZE,    /* uint64_t *, with K/M/G/T (1000) and Ki/Mi/Gi/Ti (1024) suffixes */
+	OPTION_SIZE,    /* uint64_t *: memory sizes; K/M/G/T and KiB.. binary, KB/MB/GB/TB decimal */
 };
 
 struct option {
@@ -57,7 +57,7 @@ int parse_options(int argc, const char **argv, const struct option *opts, const 
 
 void print_command_help(FILE *out, const struct option *opts, const struct command_help *help);
 
-/* "64G", "512MiB", "1.5T", "123" -> bytes. Returns 0 or -1. */
+/* "64G" (64 GiB), "64GB" (64e9), "512MiB", "123" -> bytes. Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -4,6 +4,10 @@
 #include "plan.h"
 
 #include "error.h"
+#include "ggml_type.h"
+
+#include <ctype.h>
+#include <stdio.h>
 
 #include <string.h>
 
@@ -82,9 +86,12 @@ int halo_plan_evaluate(const halo_hparams *hp, const halo_weights_plan *weights,
 	/* KV, recurrent state and compute sit with the layers: on the GPU when offloaded. */
 	bool offload = o->has_gpu && m->gpu_limit && o->n_gpu_layers != 0;
 	uint64_t cache = out->kv.total + out->recurrent.total;
-	out->gpu_total = weights->gpu + (offload ? cache : 0) + out->compute.gpu;
-	out->host_total = weights->cpu + weights->cpu_mapped + (offload ? 0 : cache) + out->compute.cpu + out->output +
-			  out->checkpoints + out->prompt_cache;
+	/* Without a GPU to offload to, whatever was meant for it lands in CPU buffers. */
+	uint64_t gpu_weights = offload ? weights->gpu : 0;
+	out->gpu_total = gpu_weights + (offload ? cache + out->compute.gpu : 0);
+	out->host_total = weights->cpu + weights->cpu_mapped + (weights->gpu - gpu_weights) + (offload ? 0 : cache) +
+			  out->compute.cpu + (offload ? 0 : out->compute.gpu) + out->output + out->checkpoints +
+			  out->prompt_cache;
 	out->ram_total = out->host_total + (m->unified ? out->gpu_total : 0);
 
 	uint64_t ram_budget = m->ram_total > m->headroom ? m->ram_total - m->headroom : 0;
@@ -146,4 +153,102 @@ int halo_plan_max_context(const halo_hparams *hp, const halo_weights_plan *weigh
 			out->binding = next.binding;
 	}
 	return 0;
+}
+
+/* Shell-quotes `s` when it holds anything but safe characters. */
+static int add_arg(halo_buf *out, const char *s)
+{
+	bool plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_./:=+,@%", *p))
+			plain = false;
+	int rc = halo_buf_adds(out, " ");
+	if (rc || plain)
+		return rc ? rc : halo_buf_adds(out, s);
+	if ((rc = halo_buf_adds(out, "'")))
+		return rc;
+	for (const char *p = s; *p; p++)
+		if ((rc = *p == '\'' ? halo_buf_adds(out, "'\\''") : halo_buf_add(out, p, 1)))
+			return rc;
+	return halo_buf_adds(out, "'");
+}
+
+static const char *cache_type_name(uint32_t type, char buf[16])
+{
+	const halo_ggml_type_info *t = halo_ggml_type_get(type);
+	size_t i = 0;
+	for (const char *p = t ? t->name : "f16"; *p && i < 15; p++)
+		buf[i++] = (char)tolower((unsigned char)*p);
+	buf[i] = '\0';
+	return buf;
+}
+
+int halo_plan_command(halo_buf *out, const char *model_path, const halo_memplan_opts *o, const halo_server_opts *srv,
+		      const halo_preset *preset)
+{
+	char num[64], tk[16], tv[16];
+	int rc = halo_buf_adds(out, "llama-server");
+#define ARG(s)                                 \
+	do {                                   \
+		if (!rc)                       \
+			rc = add_arg(out, (s)); \
+	} while (0)
+#define NUM(fmt, v) (snprintf(num, sizeof(num), fmt, v), num)
+	ARG("-m");
+	ARG(model_path);
+	ARG("-c");
+	ARG(NUM("%llu", (unsigned long long)o->n_ctx));
+	ARG("-np");
+	ARG(NUM("%u", o->n_seq));
+	ARG(o->kv_unified ? "--kv-unified" : "--no-kv-unified");
+	ARG("-ngl");
+	ARG(o->n_gpu_layers < 0 ? "999" : NUM("%d", o->n_gpu_layers));
+	if (o->n_cpu_moe < 0)
+		ARG("--cpu-moe");
+	else if (o->n_cpu_moe > 0) {
+		ARG("--n-cpu-moe");
+		ARG(NUM("%d", o->n_cpu_moe));
+	}
+	ARG("-fa");
+	ARG(o->flash_attn ? "on" : "off");
+	ARG("-ctk");
+	ARG(cache_type_name(o->type_k, tk));
+	ARG("-ctv");
+	ARG(cache_type_name(o->type_v, tv));
+	ARG("-b");
+	ARG(NUM("%u", o->n_batch));
+	ARG("-ub");
+	ARG(NUM("%u", o->n_ubatch));
+	if (o->swa_full)
+		ARG("--swa-full");
+	ARG("--load-mode");
+	ARG(o->mmap ? "mmap" : "none");
+	ARG("--fit");
+	ARG("off");
+	ARG("--jinja");
+	ARG("--ctx-checkpoints");
+	ARG(NUM("%u", srv->ctx_checkpoints));
+	ARG("--cache-ram");
+	ARG(NUM("%llu", (unsigned long long)(srv->cache_ram >> 20)));
+	if (preset) {
+		ARG("--temp");
+		ARG(NUM("%g", preset->temperature));
+		ARG("--top-p");
+		ARG(NUM("%g", preset->top_p));
+		ARG("--top-k");
+		ARG(NUM("%d", preset->top_k));
+		ARG("--min-p");
+		ARG(NUM("%g", preset->min_p));
+		ARG("--presence-penalty");
+		ARG(NUM("%g", preset->presence_penalty));
+		ARG("--repeat-penalty");
+		ARG(NUM("%g", preset->repeat_penalty));
+		if (preset->max_tokens > 0) {
+			ARG("-n");
+			ARG(NUM("%d", preset->max_tokens));
+		}
+	}
+#undef ARG
+#undef NUM
+	return rc;
 }

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "catalog.h"
 #include "hparams.h"
 #include "memplan.h"
 
@@ -81,5 +83,15 @@ int halo_plan_evaluate(const halo_hparams *hp, const halo_weights_plan *weights,
 int halo_plan_max_context(const halo_hparams *hp, const halo_weights_plan *weights, const halo_memplan_opts *o,
 			  const halo_server_opts *srv, const halo_plan_machine *m, uint64_t cap, uint64_t *n_ctx,
 			  halo_plan_result *out);
+
+/*
+ * Appends the llama-server command line for this configuration, with the
+ * pinned llama.cpp's current flag names: -m, -c, -np, --kv-unified, -ngl,
+ * --n-cpu-moe, -fa, -ctk/-ctv, -ub, --load-mode, --fit off (halo already
+ * sized it), --jinja, --ctx-checkpoints, --cache-ram and the sampling preset
+ * (NULL: none). Arguments that need it are single-quoted for a POSIX shell.
+ */
+int halo_plan_command(halo_buf *out, const char *model_path, const halo_memplan_opts *o, const halo_server_opts *srv,
+		      const halo_preset *preset);
 
 #endif
