@@ -15,14 +15,19 @@
 #include "hparams.h"
 #include "http.h"
 #include "hw.h"
+#include "llama_log.h"
+#include "llama_run.h"
 #include "plan.h"
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define GiB (1024.0 * 1024 * 1024)
 
@@ -46,7 +51,8 @@ struct plan_args {
 	uint64_t mem, gpu_mem, headroom, cache_ram;
 	long ctx, parallel, ubatch, batch, ngl, n_cpu_moe, checkpoints;
 	const char *kv, *ctk, *ctv, *fa, *mode, *load_mode, *models_dir, *catalog, *sysfs_root, *proc_root;
-	bool discrete, cpu_only, cpu_moe, no_unified, json;
+	const char *llama_bin;
+	bool discrete, cpu_only, cpu_moe, no_unified, json, verify;
 };
 
 
@@ -497,6 +503,145 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 	return EXIT_OK;
 }
 
+
+/* One component of --verify: predicted bytes against llama.cpp's printed centi-MiB. */
+struct check {
+	const char *name;
+	uint64_t predicted;   /* bytes */
+	uint64_t pred_centi;  /* as llama.cpp would print it */
+	uint64_t measured;    /* centi-MiB */
+	double tolerance;     /* relative; 0 = equal at printed precision */
+	bool ok;
+};
+
+static void check_set(struct check *c, const char *name, uint64_t predicted, uint64_t pred_centi, uint64_t measured,
+		      double tolerance)
+{
+	c->name = name;
+	c->predicted = predicted;
+	c->pred_centi = pred_centi;
+	c->measured = measured;
+	c->tolerance = tolerance;
+	if (tolerance == 0)
+		c->ok = pred_centi == measured;
+	else
+		c->ok = measured ? fabs((double)pred_centi - (double)measured) <= tolerance * (double)measured
+				 : pred_centi == 0;
+}
+
+static double diff_pct(const struct check *c)
+{
+	return c->measured ? 100.0 * ((double)c->pred_centi - (double)c->measured) / (double)c->measured : 0.0;
+}
+
+/*
+ * Runs the local llama-server on the file with the planned settings, reads
+ * what it allocated from its log, and compares each component.
+ */
+static int verify_file(const struct plan_args *a, const char *target, const halo_hparams *hp, const struct row *row,
+		       const halo_server_opts *srv)
+{
+	char bin[4096], sockdir[] = "/tmp/halo-verify.XXXXXX", sock[4200];
+	char **argv = NULL;
+	int rc = halo_llama_find(bin, sizeof(bin), a->llama_bin, "llama-server");
+	if (rc)
+		return cli_fail(rc);
+	if (!mkdtemp(sockdir))
+		return cli_error(EXIT_IO, "cannot create a temporary directory: %s", strerror(errno));
+	snprintf(sock, sizeof(sock), "%s/llama.sock", sockdir);
+	if ((rc = halo_plan_argv(&argv, bin, target, &row->o, srv, NULL))) {
+		rmdir(sockdir);
+		return cli_fail(rc);
+	}
+	/* listen on a private unix socket: no port to find, nothing reachable */
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **full = calloc(n + 6, sizeof(*full));
+	if (!full) {
+		halo_plan_argv_free(argv);
+		rmdir(sockdir);
+		return cli_error(EXIT_LIMIT, "out of memory");
+	}
+	memcpy(full, argv, n * sizeof(*full));
+	full[n] = "--host";
+	full[n + 1] = sock;
+	full[n + 2] = "--no-warmup";
+	full[n + 3] = "-v";
+	halo_buf log = HALO_BUF_INIT;
+	halo_llama_run_opts ro = HALO_LLAMA_RUN_OPTS_INIT;
+	int status = 0;
+	ro.until = "model loaded";
+	rc = halo_llama_run(full, &ro, &log, &status);
+	free(full);
+	halo_plan_argv_free(argv);
+	unlink(sock);
+	rmdir(sockdir);
+	halo_llama_measure m;
+	halo_llama_log_parse(log.ptr ? log.ptr : "", log.len, &m);
+	if (rc || !m.have_context) {
+		fprintf(stderr, "%s", log.ptr ? log.ptr : "");
+		halo_buf_free(&log);
+		if (rc)
+			return cli_fail(rc);
+		return cli_error(EXIT_FAILURE_, "llama-server did not create a context (exit %d)%s%s", status,
+				 m.error[0] ? ": " : "", m.error);
+	}
+	halo_buf_free(&log);
+
+	const halo_plan_result *r = &row->r;
+	uint64_t weights = r->weights.gpu + r->weights.cpu + r->weights.cpu_mapped;
+	uint64_t kv_full = r->kv.k_bytes + r->kv.v_bytes, kv_swa = r->kv.swa_k_bytes + r->kv.swa_v_bytes;
+	/* llama.cpp prints one line per cache: round each as it does */
+	uint64_t kv_centi = (kv_full || !kv_swa ? halo_llama_centi_mib(kv_full) : 0) +
+			    (kv_swa ? halo_llama_centi_mib(kv_swa) : 0);
+	uint64_t compute = r->compute.cpu + r->compute.gpu;
+	struct check c[6];
+	check_set(&c[0], "kv_cache", r->kv.total, kv_centi, m.kv, 0);
+	check_set(&c[1], "recurrent_state", r->recurrent.total, halo_llama_centi_mib(r->recurrent.total), m.recurrent, 0);
+	check_set(&c[2], "weights", weights, halo_llama_centi_mib(weights), m.model_host + m.model_device, 0.005);
+	check_set(&c[3], "output", r->output, halo_llama_centi_mib(r->output), m.output, 0);
+	check_set(&c[4], "compute", compute, halo_llama_centi_mib(compute), m.compute_host + m.compute_device, 0.15);
+	uint64_t total = weights + r->kv.total + r->recurrent.total + compute + r->output;
+	check_set(&c[5], "total", total, halo_llama_centi_mib(total),
+		  m.model_host + m.model_device + m.kv + m.recurrent + m.output + m.compute_host + m.compute_device, 0.03);
+	bool ok = true;
+	for (int i = 0; i < 6; i++)
+		ok &= c[i].ok;
+	(void)hp;
+
+	if (a->json) {
+		json_t *root = json_object(), *jc = json_array();
+		json_object_set_new(root, "file", json_string(target));
+		json_object_set_new(root, "n_ctx", json_integer(m.n_ctx));
+		json_object_set_new(root, "predicted_n_ctx", json_integer(r->kv.n_ctx));
+		json_object_set_new(root, "n_seq", json_integer(m.n_seq_max));
+		for (int i = 0; i < 6; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "component", json_string(c[i].name));
+			json_object_set_new(o, "predicted_bytes", json_integer((json_int_t)c[i].predicted));
+			json_object_set_new(o, "predicted_mib", json_real(c[i].pred_centi / 100.0));
+			json_object_set_new(o, "measured_mib", json_real(c[i].measured / 100.0));
+			json_object_set_new(o, "diff_percent", json_real(diff_pct(&c[i])));
+			json_object_set_new(o, "tolerance_percent", json_real(c[i].tolerance * 100));
+			json_object_set_new(o, "ok", json_boolean(c[i].ok));
+			json_array_append_new(jc, o);
+		}
+		json_object_set_new(root, "components", jc);
+		json_object_set_new(root, "ok", json_boolean(ok));
+		rc = cli_print_json(root);
+		return rc ? rc : ok ? EXIT_OK : EXIT_FAILURE_;
+	}
+	printf("verify    %s with the local llama-server: n_ctx %u (predicted %u), %u sequences\n\n", target, m.n_ctx,
+	       r->kv.n_ctx, m.n_seq_max);
+	printf("%-16s %14s %14s %9s  %s\n", "COMPONENT", "PREDICTED MiB", "MEASURED MiB", "DIFF", "");
+	for (int i = 0; i < 6; i++)
+		printf("%-16s %14.2f %14.2f %8.2f%%  %s (%s)\n", c[i].name, c[i].pred_centi / 100.0, c[i].measured / 100.0,
+		       diff_pct(&c[i]), c[i].ok ? "ok" : "OFF",
+		       c[i].tolerance == 0 ? "exact" : c[i].tolerance == 0.005 ? "0.5%" : c[i].tolerance == 0.15 ? "15%" : "3%");
+	return ok ? EXIT_OK : EXIT_FAILURE_;
+}
+
 static int plan_file(const struct plan_args *a, const halo_catalog *cat, const char *target,
 		     const struct machine_info *mi)
 {
@@ -533,6 +678,11 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	const halo_preset *preset = mode_preset(m, a->mode);
 	const char *name = NULL;
 	halo_gguf_get_str(g, "general.name", &name);
+	if (a->verify) {
+		rc = verify_file(a, target, &hp, &row, &srv);
+		halo_gguf_free(g);
+		return rc;
+	}
 	if (a->json) {
 		json_t *root = json_object(), *jm = json_object();
 		json_object_set_new(jm, "description", json_string(mi->what));
@@ -596,6 +746,9 @@ int cmd_plan(int argc, const char **argv)
 		OPT_INT(0, "checkpoints", &a.checkpoints, "n", "context checkpoints per slot (default 32)"),
 		OPT_SIZE(0, "cache-ram", &a.cache_ram, "size", "prompt cache limit (default 8192MiB)"),
 		OPT_STRING(0, "mode", &a.mode, "mode", "sampling preset: thinking, coding, instruct (default thinking)"),
+		OPT_GROUP("proof against llama.cpp"),
+		OPT_BOOL(0, "verify", &a.verify, "run the local llama-server on FILE and compare each component"),
+		OPT_STRING(0, "llama-bin", &a.llama_bin, "dir", "where llama-server is (default $HALO_LLAMA_BIN, PATH)"),
 		OPT_GROUP("other"),
 		OPT_STRING(0, "models-dir", &a.models_dir, "dir", "where models are (for the paths in commands)"),
 		OPT_STRING(0, "catalog", &a.catalog, "file", "extra catalog file"),
@@ -616,6 +769,10 @@ int cmd_plan(int argc, const char **argv)
 	if (rc)
 		return cli_fail(rc);
 
+	if (a.verify && (!a.target || halo_http_is_url(a.target))) {
+		halo_catalog_free(&cat);
+		return cli_error(EXIT_USAGE, "--verify needs a local GGUF file");
+	}
 	if (!a.target) {
 		const halo_model *top = halo_catalog_top_pick(&cat);
 		exit_code = top ? plan_catalog(&a, &cat, top, NULL, &mi) : cli_fail(HALO_ENOTFOUND);

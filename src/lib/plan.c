@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -156,21 +157,18 @@ int halo_plan_max_context(const halo_hparams *hp, const halo_weights_plan *weigh
 }
 
 /* Shell-quotes `s` when it holds anything but safe characters. */
-static int add_arg(halo_buf *out, const char *s)
+static int add_quoted(halo_buf *out, const char *s)
 {
 	bool plain = *s != '\0';
 	for (const char *p = s; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_./:=+,@%", *p))
 			plain = false;
-	int rc = halo_buf_adds(out, " ");
-	if (rc || plain)
-		return rc ? rc : halo_buf_adds(out, s);
-	if ((rc = halo_buf_adds(out, "'")))
-		return rc;
-	for (const char *p = s; *p; p++)
-		if ((rc = *p == '\'' ? halo_buf_adds(out, "'\\''") : halo_buf_add(out, p, 1)))
-			return rc;
-	return halo_buf_adds(out, "'");
+	if (plain)
+		return halo_buf_adds(out, s);
+	int rc = halo_buf_adds(out, "'");
+	for (const char *p = s; *p && !rc; p++)
+		rc = *p == '\'' ? halo_buf_adds(out, "'\\''") : halo_buf_add(out, p, 1);
+	return rc ? rc : halo_buf_adds(out, "'");
 }
 
 static const char *cache_type_name(uint32_t type, char buf[16])
@@ -183,72 +181,122 @@ static const char *cache_type_name(uint32_t type, char buf[16])
 	return buf;
 }
 
+struct argv_builder {
+	char **v;
+	size_t n, cap;
+	int rc;
+};
+
+static void push(struct argv_builder *b, const char *s)
+{
+	if (b->rc)
+		return;
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		char **v = realloc(b->v, cap * sizeof(*v));
+		if (!v) {
+			b->rc = halo_error_set(HALO_ENOMEM, "out of memory");
+			return;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	if (!(b->v[b->n] = strdup(s))) {
+		b->rc = halo_error_set(HALO_ENOMEM, "out of memory");
+		return;
+	}
+	b->v[++b->n] = NULL;
+}
+
+void halo_plan_argv_free(char **argv)
+{
+	for (char **p = argv; p && *p; p++)
+		free(*p);
+	free(argv);
+}
+
+int halo_plan_argv(char ***out, const char *program, const char *model_path, const halo_memplan_opts *o,
+		   const halo_server_opts *srv, const halo_preset *preset)
+{
+	struct argv_builder b = { 0 };
+	char num[64], tk[16], tv[16];
+#define NUM(fmt, v) (snprintf(num, sizeof(num), fmt, v), num)
+	push(&b, program);
+	push(&b, "-m");
+	push(&b, model_path);
+	push(&b, "-c");
+	push(&b, NUM("%llu", (unsigned long long)o->n_ctx));
+	push(&b, "-np");
+	push(&b, NUM("%u", o->n_seq));
+	push(&b, o->kv_unified ? "--kv-unified" : "--no-kv-unified");
+	push(&b, "-ngl");
+	push(&b, o->n_gpu_layers < 0 ? "999" : NUM("%d", o->n_gpu_layers));
+	if (o->n_cpu_moe < 0) {
+		push(&b, "--cpu-moe");
+	} else if (o->n_cpu_moe > 0) {
+		push(&b, "--n-cpu-moe");
+		push(&b, NUM("%d", o->n_cpu_moe));
+	}
+	push(&b, "-fa");
+	push(&b, o->flash_attn ? "on" : "off");
+	push(&b, "-ctk");
+	push(&b, cache_type_name(o->type_k, tk));
+	push(&b, "-ctv");
+	push(&b, cache_type_name(o->type_v, tv));
+	push(&b, "-b");
+	push(&b, NUM("%u", o->n_batch));
+	push(&b, "-ub");
+	push(&b, NUM("%u", o->n_ubatch));
+	if (o->swa_full)
+		push(&b, "--swa-full");
+	push(&b, "--load-mode");
+	push(&b, o->mmap ? "mmap" : "none");
+	push(&b, "--fit");
+	push(&b, "off");
+	push(&b, "--jinja");
+	push(&b, "--ctx-checkpoints");
+	push(&b, NUM("%u", srv->ctx_checkpoints));
+	push(&b, "--cache-ram");
+	push(&b, NUM("%llu", (unsigned long long)(srv->cache_ram >> 20)));
+	if (preset) {
+		push(&b, "--temp");
+		push(&b, NUM("%g", preset->temperature));
+		push(&b, "--top-p");
+		push(&b, NUM("%g", preset->top_p));
+		push(&b, "--top-k");
+		push(&b, NUM("%d", preset->top_k));
+		push(&b, "--min-p");
+		push(&b, NUM("%g", preset->min_p));
+		push(&b, "--presence-penalty");
+		push(&b, NUM("%g", preset->presence_penalty));
+		push(&b, "--repeat-penalty");
+		push(&b, NUM("%g", preset->repeat_penalty));
+		if (preset->max_tokens > 0) {
+			push(&b, "-n");
+			push(&b, NUM("%d", preset->max_tokens));
+		}
+	}
+#undef NUM
+	if (b.rc) {
+		halo_plan_argv_free(b.v);
+		return b.rc;
+	}
+	*out = b.v;
+	return 0;
+}
+
 int halo_plan_command(halo_buf *out, const char *model_path, const halo_memplan_opts *o, const halo_server_opts *srv,
 		      const halo_preset *preset)
 {
-	char num[64], tk[16], tv[16];
-	int rc = halo_buf_adds(out, "llama-server");
-#define ARG(s)                                 \
-	do {                                   \
-		if (!rc)                       \
-			rc = add_arg(out, (s)); \
-	} while (0)
-#define NUM(fmt, v) (snprintf(num, sizeof(num), fmt, v), num)
-	ARG("-m");
-	ARG(model_path);
-	ARG("-c");
-	ARG(NUM("%llu", (unsigned long long)o->n_ctx));
-	ARG("-np");
-	ARG(NUM("%u", o->n_seq));
-	ARG(o->kv_unified ? "--kv-unified" : "--no-kv-unified");
-	ARG("-ngl");
-	ARG(o->n_gpu_layers < 0 ? "999" : NUM("%d", o->n_gpu_layers));
-	if (o->n_cpu_moe < 0)
-		ARG("--cpu-moe");
-	else if (o->n_cpu_moe > 0) {
-		ARG("--n-cpu-moe");
-		ARG(NUM("%d", o->n_cpu_moe));
+	char **argv;
+	int rc = halo_plan_argv(&argv, "llama-server", model_path, o, srv, preset);
+	for (char **p = argv; !rc && *p; p++) {
+		if (p != argv)
+			rc = halo_buf_adds(out, " ");
+		if (!rc)
+			rc = add_quoted(out, *p);
 	}
-	ARG("-fa");
-	ARG(o->flash_attn ? "on" : "off");
-	ARG("-ctk");
-	ARG(cache_type_name(o->type_k, tk));
-	ARG("-ctv");
-	ARG(cache_type_name(o->type_v, tv));
-	ARG("-b");
-	ARG(NUM("%u", o->n_batch));
-	ARG("-ub");
-	ARG(NUM("%u", o->n_ubatch));
-	if (o->swa_full)
-		ARG("--swa-full");
-	ARG("--load-mode");
-	ARG(o->mmap ? "mmap" : "none");
-	ARG("--fit");
-	ARG("off");
-	ARG("--jinja");
-	ARG("--ctx-checkpoints");
-	ARG(NUM("%u", srv->ctx_checkpoints));
-	ARG("--cache-ram");
-	ARG(NUM("%llu", (unsigned long long)(srv->cache_ram >> 20)));
-	if (preset) {
-		ARG("--temp");
-		ARG(NUM("%g", preset->temperature));
-		ARG("--top-p");
-		ARG(NUM("%g", preset->top_p));
-		ARG("--top-k");
-		ARG(NUM("%d", preset->top_k));
-		ARG("--min-p");
-		ARG(NUM("%g", preset->min_p));
-		ARG("--presence-penalty");
-		ARG(NUM("%g", preset->presence_penalty));
-		ARG("--repeat-penalty");
-		ARG(NUM("%g", preset->repeat_penalty));
-		if (preset->max_tokens > 0) {
-			ARG("-n");
-			ARG(NUM("%d", preset->max_tokens));
-		}
-	}
-#undef ARG
-#undef NUM
+	if (argv)
+		halo_plan_argv_free(argv);
 	return rc;
 }

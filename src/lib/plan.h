@@ -94,4 +94,10 @@ int halo_plan_max_context(const halo_hparams *hp, const halo_weights_plan *weigh
 int halo_plan_command(halo_buf *out, const char *model_path, const halo_memplan_opts *o, const halo_server_opts *srv,
 		      const halo_preset *preset);
 
+/* The same as a NULL-terminated argv starting with `program`; the caller
+ * frees it with halo_plan_argv_free(). */
+int halo_plan_argv(char ***out, const char *program, const char *model_path, const halo_memplan_opts *o,
+		   const halo_server_opts *srv, const halo_preset *preset);
+void halo_plan_argv_free(char **argv);
+
 #endif

@@ -1,0 +1,153 @@
+/*
+ * llama.cpp process runner. See llama_run.h.
+ */
+#include "llama_run.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int halo_llama_find(char *out, size_t size, const char *dir, const char *name)
+{
+	const char *env = getenv("HALO_LLAMA_BIN");
+	if (!dir && env && *env)
+		dir = env;
+	if (dir) {
+		if ((size_t)snprintf(out, size, "%s/%s", dir, name) >= size)
+			return halo_error_set(HALO_EUSAGE, "path of '%s' is too long", name);
+		if (!executable(out))
+			return halo_error_set(HALO_ENOTFOUND, "no executable '%s' in '%s'", name, dir);
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+		if (n && (size_t)snprintf(out, size, "%.*s/%s", (int)n, path, name) < size && executable(out))
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	return halo_error_set(HALO_ENOTFOUND, "'%s' not found in PATH (set HALO_LLAMA_BIN or --llama-bin)", name);
+}
+
+/* Waits for pid up to `seconds`; true when it ended. */
+static bool wait_for(pid_t pid, double seconds, int *status)
+{
+	double end = now() + seconds;
+	do {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return true;
+		usleep(20000);
+	} while (now() < end);
+	return false;
+}
+
+int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf *log, int *exit_status)
+{
+	halo_llama_run_opts defaults = HALO_LLAMA_RUN_OPTS_INIT;
+	int fds[2], status = 0, rc = 0;
+	if (!opts)
+		opts = &defaults;
+	int timeout = opts->timeout_s > 0 ? opts->timeout_s : 300;
+	*exit_status = 0;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return halo_error_set(HALO_EIO, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return halo_error_set(HALO_ERROR, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		setpgid(0, 0); /* its own group, so a timeout can stop all of it */
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		execvp(argv[0], argv);
+		dprintf(2, "halo: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(fds[1]);
+
+	double end = now() + timeout;
+	bool stopped = false, timed_out = false;
+	char chunk[65536];
+	size_t scan_from = 0;
+	for (;;) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		int left = (int)((end - now()) * 1000);
+		if (left <= 0) {
+			timed_out = true;
+			break;
+		}
+		int n = poll(&p, 1, left < 500 ? left : 500);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		ssize_t got = read(fds[0], chunk, sizeof(chunk));
+		if (got <= 0)
+			break; /* the program closed its output: it is exiting */
+		if (log->len + (size_t)got <= log->cap)
+			halo_buf_add(log, chunk, (size_t)got);
+		if (opts->until && log->ptr && strstr(log->ptr + scan_from, opts->until)) {
+			stopped = true;
+			break;
+		}
+		size_t keep = strlen(opts->until ? opts->until : "");
+		scan_from = log->len > keep ? log->len - keep : 0;
+	}
+	if (stopped || timed_out) {
+		kill(-pid, SIGTERM);
+		if (!wait_for(pid, 10, &status)) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+	} else {
+		waitpid(pid, &status, 0);
+	}
+	/* drain what is left for the log */
+	ssize_t got;
+	while ((got = read(fds[0], chunk, sizeof(chunk))) > 0)
+		if (log->len + (size_t)got <= log->cap)
+			halo_buf_add(log, chunk, (size_t)got);
+	close(fds[0]);
+
+	if (stopped)
+		*exit_status = -1;
+	else if (WIFEXITED(status))
+		*exit_status = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		*exit_status = 128 + WTERMSIG(status);
+	if (timed_out)
+		rc = halo_error_set(HALO_ERROR, "'%s' did not finish within %d s", argv[0], timeout);
+	else if (*exit_status == 127 && log->ptr && strstr(log->ptr, "halo: cannot run"))
+		rc = halo_error_set(HALO_ENOTFOUND, "cannot run '%s'", argv[0]);
+	return rc;
+}
