@@ -51,7 +51,7 @@ struct plan_args {
 	uint64_t mem, gpu_mem, headroom, cache_ram;
 	long ctx, parallel, ubatch, batch, ngl, n_cpu_moe, checkpoints;
 	const char *kv, *ctk, *ctv, *fa, *mode, *load_mode, *models_dir, *catalog, *sysfs_root, *proc_root;
-	const char *llama_bin;
+	const char *llama_bin, *verify_log;
 	bool discrete, cpu_only, cpu_moe, no_unified, json, verify;
 };
 
@@ -577,6 +577,13 @@ static int verify_file(const struct plan_args *a, const char *target, const halo
 	halo_plan_argv_free(argv);
 	unlink(sock);
 	rmdir(sockdir);
+	if (a->verify_log) {
+		FILE *f = fopen(a->verify_log, "w");
+		if (!f || (log.len && fwrite(log.ptr, 1, log.len, f) != log.len) || fclose(f)) {
+			halo_buf_free(&log);
+			return cli_error(EXIT_IO, "cannot write the llama-server log to '%s'", a->verify_log);
+		}
+	}
 	halo_llama_measure m;
 	halo_llama_log_parse(log.ptr ? log.ptr : "", log.len, &m);
 	if (rc || !m.have_context) {
@@ -749,6 +756,7 @@ int cmd_plan(int argc, const char **argv)
 		OPT_GROUP("proof against llama.cpp"),
 		OPT_BOOL(0, "verify", &a.verify, "run the local llama-server on FILE and compare each component"),
 		OPT_STRING(0, "llama-bin", &a.llama_bin, "dir", "where llama-server is (default $HALO_LLAMA_BIN, PATH)"),
+		OPT_STRING(0, "verify-log", &a.verify_log, "file", "keep llama-server's log of the --verify run"),
 		OPT_GROUP("other"),
 		OPT_STRING(0, "models-dir", &a.models_dir, "dir", "where models are (for the paths in commands)"),
 		OPT_STRING(0, "catalog", &a.catalog, "file", "extra catalog file"),
