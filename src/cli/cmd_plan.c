@@ -88,6 +88,7 @@ static int build_opts(const struct plan_args *a, halo_memplan_opts *o, halo_serv
 			return cli_error(EXIT_USAGE, "--parallel must be 1 to 256");
 		o->n_seq = (uint32_t)a->parallel;
 	}
+	o->n_outputs_max = o->n_seq; /* llama-server: one sampled token per slot */
 	if (a->ctx < 0 || a->ubatch < 0 || a->batch < 0 || a->checkpoints < 0)
 		return cli_error(EXIT_USAGE, "--ctx, --ubatch, --batch and --checkpoints cannot be negative");
 	o->n_ctx = (uint64_t)a->ctx;

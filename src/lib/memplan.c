@@ -176,31 +176,82 @@ int halo_memplan_weights(const halo_gguf *g, const halo_hparams *hp, const halo_
 	return 0;
 }
 
+/* Attention with an output gate (Qwen3-Next, Qwen3.5): the Q projection is twice as wide. */
+static bool gated_attention(const halo_hparams *hp)
+{
+	static const char *const gated[] = { "qwen35", "qwen35moe", "qwen3next", "qwen4exp", NULL };
+	for (const char *const *a = gated; *a; a++)
+		if (!strcmp(hp->arch, *a))
+			return true;
+	return false;
+}
+
+/*
+ * The compute buffer is the peak of ggml's graph allocator over the graph of
+ * one ubatch, reserved as llama_context::sched_reserve does. Memory is reused
+ * between layers, so the peak is the widest layer plus what lives through the
+ * whole graph:
+ *   - KQ masks (f16 with flash attention, f32 without), one per cache;
+ *   - the logits of min(n_ubatch, n_outputs_max) outputs;
+ *   - the widest of: an attention layer (Q, K, V, the attention output, a few
+ *     hidden-size temporaries, and without flash attention the f32 KQ matrix
+ *     over the cached cells), a Gated DeltaNet layer (about 3.1 times its
+ *     conv input, x/B/C, per token: measured on twins of the pinned release),
+ *     a feed-forward layer (gate, up and down of the active experts). With
+ *     several sequences a DeltaNet layer also holds each one's state.
+ * Fitted against llama.cpp's reported buffers on twins of qwen35moe, qwen35,
+ * qwen3moe and gemma3 (docs/plan.md lists the runs).
+ */
 void halo_memplan_compute(const halo_hparams *hp, const halo_memplan_opts *o, const halo_kv_plan *kv,
 			  halo_compute_plan *out)
 {
 	memset(out, 0, sizeof(*out));
 	uint64_t u = effective_ubatch(o, kv->n_ctx ? kv->n_ctx : 1);
-	uint64_t n_head = 0;
-	for (uint32_t i = 0; i < hp->n_layer && i < HALO_MAX_LAYERS; i++)
+	uint64_t n_head = 0, n_head_kv = 0;
+	uint32_t n_attn, n_rec, n_swa;
+	halo_hparams_layer_counts(hp, &n_attn, &n_rec, &n_swa);
+	for (uint32_t i = 0; i < hp->n_layer && i < HALO_MAX_LAYERS; i++) {
+		if (hp->layer_kind[i] == HALO_LAYER_RECURRENT)
+			continue;
 		n_head = hp->n_head[i] > n_head ? hp->n_head[i] : n_head;
-	/* The worst-case graph is reserved with every token of the ubatch an output. */
-	out->logits = (uint64_t)hp->n_vocab * u * 4;
-	/* FFN intermediates: gate and up of the widest FFN (dense, routed experts, shared expert). */
-	uint64_t ff = hp->n_ff;
-	uint64_t moe = (uint64_t)hp->n_expert_used * hp->n_ff_exp;
-	ff = moe > ff ? moe : ff;
-	ff = hp->n_ff_shexp > ff ? hp->n_ff_shexp : ff;
-	out->ffn = ff * u * 4 * 2;
-	/* KQ mask over the cached cells (f16), and without flash attention the f32 KQ matrix. */
-	uint64_t cells = (uint64_t)kv->cells * kv->n_stream;
-	out->mask = cells * PAD(u, 64) * 2;
-	out->attention = o->flash_attn ? (uint64_t)n_head * hp->head_dim_k * u * 4 * 3 : n_head * cells * u * 4;
-	uint64_t hidden = (uint64_t)hp->n_embd * u * 4;
-	uint64_t peak = out->logits;
+		n_head_kv = hp->n_head_kv[i] > n_head_kv ? hp->n_head_kv[i] : n_head_kv;
+	}
+	uint64_t outputs = o->n_outputs_max ? o->n_outputs_max : o->n_batch;
+	outputs = outputs < u ? outputs : u;
+	out->logits = (uint64_t)hp->n_vocab * outputs * 4;
+
+	uint64_t mask_elem = o->flash_attn ? 2 : 4;
+	uint64_t full_cells = (uint64_t)kv->cells * kv->n_stream, swa_cells = (uint64_t)kv->swa_cells * kv->n_stream;
+	if (kv->n_layers)
+		out->mask += full_cells * PAD(u, 64) * mask_elem;
+	if (kv->n_swa_layers)
+		out->mask += swa_cells * PAD(u, 64) * mask_elem;
+
+	uint64_t attn = 0;
+	if (n_attn + n_swa) {
+		uint64_t q = (gated_attention(hp) ? 2 : 1) * n_head * hp->head_dim_k;
+		uint64_t width = q + n_head_kv * (hp->head_dim_k + hp->head_dim_v) + n_head * hp->head_dim_v + hp->n_embd;
+		uint64_t cells = kv->n_layers ? full_cells : swa_cells;
+		out->attention = o->flash_attn ? 0 : n_head * cells * u * 4;
+		attn = out->attention + u * 4 * width;
+	}
+	uint64_t gdn = 0;
+	if (n_rec) {
+		/* per token: ~2.75 x the conv input (x, B, C, their repeats to the value heads, the
+		 * output); per sequence of the ubatch: ~2.43 x its delta state (read and written) */
+		uint64_t conv = (uint64_t)hp->ssm_d_inner + 2ull * hp->ssm_n_group * hp->ssm_d_state;
+		uint64_t seqs = o->n_seq ? o->n_seq : 1;
+		gdn = u * 4 * conv * 11 / 4 + seqs * halo_hparams_n_embd_s(hp) * 4 * 243 / 100;
+	}
+	/* MoE layers compute only the routed and shared experts; a dense FFN size in a MoE
+	 * model's metadata belongs to no layer of these architectures. */
+	uint64_t ff = hp->n_expert ? (uint64_t)hp->n_expert_used * hp->n_ff_exp + hp->n_ff_shexp : hp->n_ff;
+	out->ffn = u * 4 * (3 * ff + 2ull * hp->n_embd);
+
+	uint64_t peak = attn > gdn ? attn : gdn;
 	peak = out->ffn > peak ? out->ffn : peak;
-	peak = out->attention > peak ? out->attention : peak;
-	uint64_t total = peak + out->mask + 4 * hidden;
+	uint64_t total = out->mask + out->logits + peak;
+	uint64_t hidden = (uint64_t)hp->n_embd * u * 4;
 	if (o->has_gpu && o->n_gpu_layers != 0) {
 		out->gpu = total;
 		out->cpu = 2 * hidden + out->mask; /* inputs and the host side of the split graph */

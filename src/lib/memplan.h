@@ -37,12 +37,14 @@ typedef struct halo_memplan_opts {
 	bool mmap;                /* weights on the CPU are mapped from the file (default) */
 	bool has_gpu;             /* a GPU backend exists; false = everything on the CPU */
 	uint32_t n_rs_seq;        /* extra recurrent rows per sequence for MTP drafting (draft length) */
+	uint32_t n_outputs_max;   /* logits rows a ubatch may produce; 0 = n_batch (library default);
+				     llama-server sets its slot count */
 } halo_memplan_opts;
 
 #define HALO_MEMPLAN_OPTS_VERSION 1
 /* llama.cpp's own defaults (common.h / llama_context_default_params), one GPU. */
 #define HALO_MEMPLAN_OPTS_INIT { HALO_MEMPLAN_OPTS_VERSION, 0, 1, false, 1 /* F16 */, 1, true, false, \
-				 2048, 512, -1, 0, true, true, 0 }
+				 2048, 512, -1, 0, true, true, 0, 0 }
 
 /* The KV cache, as llama_kv_cache / llama_kv_cache_iswa size it. */
 typedef struct halo_kv_plan {
