@@ -189,18 +189,20 @@ static bool gated_attention(const halo_hparams *hp)
 /*
  * The compute buffer is the peak of ggml's graph allocator over the graph of
  * one ubatch, reserved as llama_context::sched_reserve does. Memory is reused
- * between layers, so the peak is the widest layer plus what lives through the
- * whole graph:
- *   - KQ masks (f16 with flash attention, f32 without), one per cache;
- *   - the logits of min(n_ubatch, n_outputs_max) outputs;
- *   - the widest of: an attention layer (Q, K, V, the attention output, a few
- *     hidden-size temporaries, and without flash attention the f32 KQ matrix
- *     over the cached cells), a Gated DeltaNet layer (about 3.1 times its
- *     conv input, x/B/C, per token: measured on twins of the pinned release),
- *     a feed-forward layer (gate, up and down of the active experts). With
- *     several sequences a DeltaNet layer also holds each one's state.
- * Fitted against llama.cpp's reported buffers on twins of qwen35moe, qwen35,
- * qwen3moe and gemma3 (docs/plan.md lists the runs).
+ * between layers, so the peak is the widest step plus what lives through the
+ * whole graph (the KQ masks: f16 with flash attention, f32 without, one per
+ * cache). The widest step is one of:
+ *   - the output head: logits of min(n_ubatch, n_outputs_max) outputs and the
+ *     last hidden state;
+ *   - an attention layer: Q (twice as wide when gated), K, V, the attention
+ *     output, a hidden-size temporary, and without flash attention the f32 KQ
+ *     matrix over the cached cells;
+ *   - a Gated DeltaNet layer: about 2.75 times its conv input (x, B, C) per
+ *     token, and about 2.43 times the delta state per sequence;
+ *   - a feed-forward layer: gate, up and down of the active experts (or the
+ *     dense FFN) and three hidden-size temporaries.
+ * The DeltaNet factors were fitted on llama.cpp's reported buffers for twins of
+ * qwen35moe and qwen35; tests/e2e/test_proof.sh checks all four architectures.
  */
 void halo_memplan_compute(const halo_hparams *hp, const halo_memplan_opts *o, const halo_kv_plan *kv,
 			  halo_compute_plan *out)
@@ -246,12 +248,15 @@ void halo_memplan_compute(const halo_hparams *hp, const halo_memplan_opts *o, co
 	/* MoE layers compute only the routed and shared experts; a dense FFN size in a MoE
 	 * model's metadata belongs to no layer of these architectures. */
 	uint64_t ff = hp->n_expert ? (uint64_t)hp->n_expert_used * hp->n_ff_exp + hp->n_ff_shexp : hp->n_ff;
-	out->ffn = u * 4 * (3 * ff + 2ull * hp->n_embd);
+	out->ffn = u * 4 * (3 * ff + 3ull * hp->n_embd);
 
+	/* the output head runs after the last layer's buffers are free */
+	uint64_t hidden = (uint64_t)hp->n_embd * u * 4;
+	uint64_t head = out->logits + hidden;
 	uint64_t peak = attn > gdn ? attn : gdn;
 	peak = out->ffn > peak ? out->ffn : peak;
-	uint64_t total = out->mask + out->logits + peak;
-	uint64_t hidden = (uint64_t)hp->n_embd * u * 4;
+	peak = head > peak ? head : peak;
+	uint64_t total = out->mask + peak;
 	if (o->has_gpu && o->n_gpu_layers != 0) {
 		out->gpu = total;
 		out->cpu = 2 * hidden + out->mask; /* inputs and the host side of the split graph */
