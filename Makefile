@@ -3,8 +3,9 @@
 #   make run     install what halo needs, build build/, run `halo models`
 #                (RUN_ARGS=...: other arguments)
 #   make build   (default) configure and build build/, installing nothing
-#   make test    install what the tests need, fetch the fixtures, build and
-#                test build/ and build-asan/, compile the fuzzers (build-fuzz/)
+#   make test    install what the tests need, fetch the fixtures (and build
+#                llama.cpp once, cached), build and test build/ and
+#                build-asan/, compile the fuzzers (build-fuzz/)
 #   make fuzz    run the libFuzzer target FUZZ_TARGET (gguf) for FUZZ_TIME s
 #   make clean   remove the build directories
 #
@@ -42,7 +43,7 @@ step = echo; echo "==> $(1)"
 .PHONY: build run test fuzz clean help
 
 help:
-	@sed -n '3,9s/^# //p' Makefile
+	@sed -n '3,11s/^# //p' Makefile
 
 build:
 	@$(call step,build/ ($(BUILD_TYPE)))
@@ -64,21 +65,25 @@ test:
 	$(call step,fixtures (scripts/fixtures.sh))
 	llama=$$(scripts/fixtures.sh | tail -n 1)
 	echo "HALO_LLAMA_DIR=$$llama"
+	# llama.cpp's binaries, built once (minutes) and cached outside the repo.
+	$(call step,llama.cpp binaries (scripts/fixtures.sh llama-build))
+	llama_bin=$$(scripts/fixtures.sh llama-build | tail -n 1)
+	echo "HALO_LLAMA_BIN=$$llama_bin"
 
 	$(call step,build/ ($(BUILD_TYPE)))
 	$(CMAKE_CONFIGURE) -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DHALO_WERROR=$(WERROR) \
-		-DHALO_LLAMA_DIR="$$llama"
+		-DHALO_LLAMA_DIR="$$llama" -DHALO_LLAMA_BIN="$$llama_bin"
 	$(CMAKE_BUILD) build -j $(JOBS)
 
 	$(call step,build-asan/ (AddressSanitizer + UBSan, CC=$(ASAN_CC)))
 	CC=$(ASAN_CC) $(CMAKE_CONFIGURE) -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHALO_WERROR=$(WERROR) \
-		-DHALO_SANITIZE=ON -DHALO_LLAMA_DIR="$$llama"
+		-DHALO_SANITIZE=ON -DHALO_LLAMA_DIR="$$llama" -DHALO_LLAMA_BIN="$$llama_bin"
 	$(CMAKE_BUILD) build-asan -j $(JOBS)
 
 	$(call step,build-fuzz/ (libFuzzer targets compile, CC=$(FUZZ_CC)))
 	CC=$(FUZZ_CC) $(CMAKE_CONFIGURE) -B build-fuzz -DCMAKE_BUILD_TYPE=Debug \
 		-DCMAKE_C_FLAGS_DEBUG="-g -O1" -DHALO_WERROR=$(WERROR) -DHALO_FUZZ=ON \
-		-DHALO_LLAMA_DIR="$$llama"
+		-DHALO_LLAMA_DIR="$$llama" -DHALO_LLAMA_BIN="$$llama_bin"
 	$(CMAKE_BUILD) build-fuzz -j $(JOBS)
 
 	# Both suites run even if the first fails; the summary comes last.

@@ -3,7 +3,8 @@
 #
 #   scripts/deps.sh run    what building and running halo needs
 #   scripts/deps.sh test   that, plus what the test suite needs (clang and
-#                          libFuzzer, nginx, node/npm, curl, python3)
+#                          libFuzzer, nginx, node/npm, curl, python3, and g++
+#                          to build the llama.cpp binaries the tests run)
 #
 # Debian/Ubuntu (apt) and Fedora (dnf).  Presence is checked with dpkg-query /
 # rpm (or the command itself, for tools that are often installed outside the
@@ -54,6 +55,7 @@ debian)
 	)
 	test_reqs=(
 		clang "probe=has_libfuzzer:libclang-rt-dev|libclang-rt-14-dev"
+		g++ # scripts/fixtures.sh llama-build (llama.cpp is C++)
 		git
 		"cmd=nginx:nginx|nginx-light"
 		"cmd=node:nodejs" "cmd=npm:npm"
@@ -68,6 +70,7 @@ fedora)
 	)
 	test_reqs=(
 		clang probe=has_libfuzzer:compiler-rt libasan libubsan
+		gcc-c++ # scripts/fixtures.sh llama-build (llama.cpp is C++)
 		git
 		cmd=nginx:nginx
 		cmd=node:nodejs cmd=npm:npm
