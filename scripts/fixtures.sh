@@ -13,7 +13,7 @@
 #       llama-fit-params, ${XDG_CACHE_HOME:-~/.cache}/halo/
 #       llama.cpp-build-<commit12>-cpu-<hash8>/bin, where hash8 covers the
 #       CMake options, targets, compilers and (native build) the CPU's flags.
-#       The first build takes minutes (about 10 on 2 cores); then it is free.
+#       The first build takes 10-13 minutes on 2 cores; then it is free.
 #
 # Environment:
 #   HALO_CACHE_DIR   cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/halo)
