@@ -1,6 +1,6 @@
 # halo: top-level entry points (docs/building.md says more).
 #
-#   make run     install what halo needs, build build/, run `halo models`
+#   make run     install what halo needs, build build/, run `halo plan`
 #                (RUN_ARGS=...: other arguments)
 #   make build   (default) configure and build build/, installing nothing
 #   make test    install what the tests need, fetch the fixtures (and build
@@ -27,7 +27,7 @@ WERROR      ?= ON
 ASAN_CC     ?= clang
 FUZZ_CC     ?= clang
 # What `make run` runs.
-RUN_ARGS    ?= models
+RUN_ARGS    ?= plan
 FUZZ_TARGET ?= gguf
 FUZZ_TIME   ?= 60
 FUZZ_MERGE  ?= 0
