@@ -920,7 +920,7 @@ static void put_header(const halo_gguf_writer *w, sink *s)
 int halo_gguf_writer_layout(const halo_gguf_writer *w, uint64_t *data_offset, uint64_t *file_size)
 {
 	sink s;
-	uint64_t off, data, total;
+	uint64_t off, data = 0, total;
 	s.f = NULL;
 	s.b = NULL;
 	s.big = false;
