@@ -29,6 +29,15 @@ assert_eq "$(jq "$d/remote.json" 'd["vocab_size"]')" 151936
 # halo's own count of bytes received agrees with what nginx sent.
 assert_eq "$(jq "$d/remote.json" 'd["header_bytes_read"]')" "$sent"
 
+# halo plan on a URL: the same header, planned without downloading the weights.
+nginx_log_clear
+"$HALO" plan "$NGINX_URL/big.gguf" --mem 64G --ctx 4096 --json >"$d/plan.json"
+assert_eq "$(jq "$d/plan.json" 'd["plan"]["fits"]')" true
+assert_contains "$(jq "$d/plan.json" 'd["plan"]["command"]')" "llama-server -m $NGINX_URL/big.gguf"
+nginx_log_wait 1
+sent=$(nginx_body_bytes)
+[ $((sent * 100)) -lt "$size" ] || fail "plan transferred $sent bytes, not under 1% of $size"
+
 # Through a redirect (as Hugging Face's resolve/ URLs): only the first request
 # is redirected, the later ranges go straight to where it led.
 nginx_log_clear
