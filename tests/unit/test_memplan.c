@@ -18,26 +18,10 @@
 
 #define MiB (1024ull * 1024)
 
-static halo_catalog cat;
-
-static int setup(void **state)
-{
-	(void)state;
-	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
-	halo_catalog_init(&cat);
-	return halo_catalog_load_default(&cat, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	halo_catalog_free(&cat);
-	return 0;
-}
 
 static const halo_hparams *model(const char *id)
 {
-	const halo_model *m = halo_catalog_find(&cat, id);
+	const halo_model *m = halo_catalog_find(&test_catalog, id);
 	assert_non_null(m);
 	return &m->hp;
 }
@@ -319,5 +303,5 @@ int main(void)
 		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_compute_terms),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_catalog_setup, test_catalog_teardown);
 }

@@ -14,22 +14,6 @@
 
 #define GiB (1024ull * 1024 * 1024)
 
-static halo_catalog cat;
-
-static int setup(void **state)
-{
-	(void)state;
-	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
-	halo_catalog_init(&cat);
-	return halo_catalog_load_default(&cat, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	halo_catalog_free(&cat);
-	return 0;
-}
 
 /* llama-server's defaults: 4 slots sharing one unified cache. */
 static halo_memplan_opts server_opts(void)
@@ -46,7 +30,7 @@ static const halo_plan_machine strix64 = { 64 * GiB, 32 * GiB, true, 4 * GiB };
 static void test_weights_estimate(void **state)
 {
 	(void)state;
-	const halo_model *m = halo_catalog_find(&cat, "qwen3.5-35b-a3b");
+	const halo_model *m = halo_catalog_find(&test_catalog, "qwen3.5-35b-a3b");
 	const halo_quant *q = halo_catalog_find_quant(m, "UD-Q4_K_XL");
 	halo_memplan_opts o = server_opts();
 	halo_weights_plan w;
@@ -72,7 +56,7 @@ static void test_weights_estimate(void **state)
 static void test_top_pick_on_64gb(void **state)
 {
 	(void)state;
-	const halo_model *m = halo_catalog_find(&cat, "qwen3.5-35b-a3b");
+	const halo_model *m = halo_catalog_find(&test_catalog, "qwen3.5-35b-a3b");
 	halo_memplan_opts o = server_opts();
 	halo_server_opts srv = HALO_SERVER_OPTS_INIT;
 	halo_weights_plan w;
@@ -111,7 +95,7 @@ static void test_top_pick_on_64gb(void **state)
 static void test_solve_is_tight(void **state)
 {
 	(void)state;
-	const halo_model *m = halo_catalog_find(&cat, "qwen3-coder-30b-a3b");
+	const halo_model *m = halo_catalog_find(&test_catalog, "qwen3-coder-30b-a3b");
 	halo_memplan_opts o = server_opts();
 	halo_server_opts srv = HALO_SERVER_OPTS_INIT;
 	halo_weights_plan w;
@@ -150,7 +134,7 @@ static void test_solve_is_tight(void **state)
 static void test_discrete_gpu(void **state)
 {
 	(void)state;
-	const halo_model *m = halo_catalog_find(&cat, "qwen3.5-9b");
+	const halo_model *m = halo_catalog_find(&test_catalog, "qwen3.5-9b");
 	halo_memplan_opts o = server_opts();
 	halo_server_opts srv = HALO_SERVER_OPTS_INIT;
 	halo_weights_plan w;
@@ -173,5 +157,5 @@ int main(void)
 		cmocka_unit_test(test_solve_is_tight),
 		cmocka_unit_test(test_discrete_gpu),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_catalog_setup, test_catalog_teardown);
 }

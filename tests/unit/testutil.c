@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "catalog.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +44,21 @@ void test_write_file(const char *path, const void *data, size_t len)
 	if (len && fwrite(data, 1, len, f) != len)
 		fail_msg("short write to %s", path);
 	fclose(f);
+}
+
+struct halo_catalog test_catalog = HALO_CATALOG_INIT;
+
+int test_catalog_setup(void **state)
+{
+	(void)state;
+	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
+	halo_catalog_init(&test_catalog);
+	return halo_catalog_load_default(&test_catalog, NULL);
+}
+
+int test_catalog_teardown(void **state)
+{
+	(void)state;
+	halo_catalog_free(&test_catalog);
+	return 0;
 }

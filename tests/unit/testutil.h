@@ -14,6 +14,13 @@ const char *test_tmpdir(const char *tag);
 const char *test_llama_dir(void);
 /* $HALO_SOURCE_DIR (the repo root), or "." */
 const char *test_source_dir(void);
+/* The built-in catalog alone (a user's ~/.config/halo/models.conf must not
+ * change test results), for cmocka group setup/teardown: test_catalog. */
+struct halo_catalog;
+extern struct halo_catalog test_catalog;
+int test_catalog_setup(void **state);
+int test_catalog_teardown(void **state);
+
 /* Writes `len` bytes to `path`; fails the test on error. */
 void test_write_file(const char *path, const void *data, size_t len);
 
