@@ -32,6 +32,7 @@ struct command {
 int cmd_inspect(int argc, const char **argv);
 int cmd_models(int argc, const char **argv);
 int cmd_plan(int argc, const char **argv);
+int cmd_synth(int argc, const char **argv);
 
 /* Prints "halo: <message>" for the library's last error; returns its exit code. */
 int cli_fail(int code);
