@@ -384,6 +384,19 @@ static uint32_t attention_interval(const halo_hparams *hp)
 	return 0;
 }
 
+/* The period n of llama.cpp's set_swa_pattern(n): layer i slides iff i % n < n - 1; 0 if none fits. */
+static uint32_t swa_period(const halo_hparams *hp)
+{
+	for (uint32_t n = 2; n <= hp->n_layer; n++) {
+		bool ok = true;
+		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
+			ok = (hp->layer_kind[i] == HALO_LAYER_SWA) == (i % n < n - 1);
+		if (ok)
+			return n;
+	}
+	return 0;
+}
+
 static bool uniform(const uint32_t *v, uint32_t n)
 {
 	for (uint32_t i = 1; i < n; i++)
@@ -461,12 +474,18 @@ int halo_hparams_to_gguf(const halo_hparams *hp, halo_gguf_writer *w)
 		}
 	}
 	if (n_swa) {
-		bool flags[HALO_MAX_LAYERS] = { false };
-		for (uint32_t i = 0; i < hp->n_layer; i++)
-			flags[i] = hp->layer_kind[i] == HALO_LAYER_SWA;
 		TRY(halo_gguf_writer_add_u32(w, KEY("attention.sliding_window"), hp->n_swa));
-		TRY(halo_gguf_writer_add_array(w, KEY("attention.sliding_window_pattern"), HALO_GGUF_BOOL, flags,
-					       hp->n_layer));
+		/* A period when there is one: llama.cpp's gemma2/gemma3 loaders read only a scalar. */
+		uint32_t period = swa_period(hp);
+		if (period) {
+			TRY(halo_gguf_writer_add_u32(w, KEY("attention.sliding_window_pattern"), period));
+		} else {
+			bool flags[HALO_MAX_LAYERS] = { false };
+			for (uint32_t i = 0; i < hp->n_layer; i++)
+				flags[i] = hp->layer_kind[i] == HALO_LAYER_SWA;
+			TRY(halo_gguf_writer_add_array(w, KEY("attention.sliding_window_pattern"), HALO_GGUF_BOOL, flags,
+						       hp->n_layer));
+		}
 	}
 #undef KEY
 #undef TRY
