@@ -198,19 +198,25 @@ struct row {
 	uint64_t n_ctx;            /* max context, or the requested one */
 	halo_plan_result r;
 	halo_memplan_opts o;
+	halo_server_opts srv;      /* with the checkpoint and prompt-cache limits that fit */
 	char path[4096];
 };
 
 static int plan_row(const halo_hparams *hp, const halo_weights_plan *w, const halo_memplan_opts *o,
 		    const halo_server_opts *srv, const struct machine_info *mi, uint64_t cap, struct row *row)
 {
+	int rc;
 	row->o = *o;
 	if (o->n_ctx) {
 		row->n_ctx = o->n_ctx;
-		return halo_plan_evaluate(hp, w, o, srv, &mi->m, &row->r);
+		rc = halo_plan_evaluate(hp, w, o, srv, &mi->m, &row->r);
+	} else {
+		rc = halo_plan_max_context(hp, w, o, srv, &mi->m, cap, &row->n_ctx, &row->r);
+		row->o.n_ctx = row->n_ctx;
 	}
-	int rc = halo_plan_max_context(hp, w, o, srv, &mi->m, cap, &row->n_ctx, &row->r);
-	row->o.n_ctx = row->n_ctx;
+	row->srv = *srv;
+	row->srv.ctx_checkpoints = row->r.ctx_checkpoints;
+	row->srv.cache_ram = row->r.prompt_cache;
 	return rc;
 }
 
@@ -251,8 +257,8 @@ static void advice(const struct row *r, const struct machine_info *mi, halo_buf 
 	}
 }
 
-static json_t *row_json(const struct row *r, const char *name, const char *provider, const halo_server_opts *srv,
-			const halo_preset *preset, const struct machine_info *mi)
+static json_t *row_json(const struct row *r, const char *name, const char *provider, const halo_preset *preset,
+			const struct machine_info *mi)
 {
 	json_t *o = json_object();
 	char b[64];
@@ -279,7 +285,7 @@ static json_t *row_json(const struct row *r, const char *name, const char *provi
 	json_object_set_new(o, "memory", mem);
 	if (row_fits(r)) {
 		halo_buf cmd = HALO_BUF_INIT;
-		if (!halo_plan_command(&cmd, r->path, &r->o, srv, preset))
+		if (!halo_plan_command(&cmd, r->path, &r->o, &r->srv, preset))
 			json_object_set_new(o, "command", json_string(cmd.ptr));
 		halo_buf_free(&cmd);
 	} else {
@@ -447,7 +453,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 		json_object_set_new(root, "model", json_string(m->id));
 		json_object_set_new(root, "native_context", json_integer((json_int_t)cap));
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(jq, row_json(&rows[i], rows[i].q->name, rows[i].q->provider, &srv, preset, mi));
+			json_array_append_new(jq, row_json(&rows[i], rows[i].q->name, rows[i].q->provider, preset, mi));
 		json_object_set_new(root, "quants", jq);
 		for (int t = 0; t < TIER_COUNT; t++) {
 			json_t *v = json_null();
@@ -458,7 +464,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 				json_object_set_new(v, "quant", json_string(r->q->name));
 				json_object_set_new(v, "provider", json_string(r->q->provider ? r->q->provider : ""));
 				json_object_set_new(v, "context", json_integer((json_int_t)r->n_ctx));
-				if (!halo_plan_command(&cmd, r->path, &r->o, &srv, preset))
+				if (!halo_plan_command(&cmd, r->path, &r->o, &r->srv, preset))
 					json_object_set_new(v, "command", json_string(cmd.ptr));
 				halo_buf_free(&cmd);
 			}
@@ -482,7 +488,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 		const struct row *r = &rows[tiers[t]];
 		char size[32];
 		halo_buf cmd = HALO_BUF_INIT;
-		halo_plan_command(&cmd, r->path, &r->o, &srv, preset);
+		halo_plan_command(&cmd, r->path, &r->o, &r->srv, preset);
 		printf("  %-16s %s %s (%s), %" PRIu64 " tokens\n    %s\n", tier_titles[t], r->q->name,
 		       r->q->provider ? r->q->provider : "", fmt_gb(size, sizeof(size), r->size), r->n_ctx,
 		       cmd.ptr ? cmd.ptr : "");
@@ -539,8 +545,7 @@ static double diff_pct(const struct check *c)
  * Runs the local llama-server on the file with the planned settings, reads
  * what it allocated from its log, and compares each component.
  */
-static int verify_file(const struct plan_args *a, const char *target, const halo_hparams *hp, const struct row *row,
-		       const halo_server_opts *srv)
+static int verify_file(const struct plan_args *a, const char *target, const halo_hparams *hp, const struct row *row)
 {
 	char bin[4096], sockdir[] = "/tmp/halo-verify.XXXXXX", sock[4200];
 	char **argv = NULL;
@@ -550,7 +555,7 @@ static int verify_file(const struct plan_args *a, const char *target, const halo
 	if (!mkdtemp(sockdir))
 		return cli_error(EXIT_IO, "cannot create a temporary directory: %s", strerror(errno));
 	snprintf(sock, sizeof(sock), "%s/llama.sock", sockdir);
-	if ((rc = halo_plan_argv(&argv, bin, target, &row->o, srv, NULL))) {
+	if ((rc = halo_plan_argv(&argv, bin, target, &row->o, &row->srv, NULL))) {
 		rmdir(sockdir);
 		return cli_fail(rc);
 	}
@@ -687,7 +692,7 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	const char *name = NULL;
 	halo_gguf_get_str(g, "general.name", &name);
 	if (a->verify) {
-		rc = verify_file(a, target, &hp, &row, &srv);
+		rc = verify_file(a, target, &hp, &row);
 		halo_gguf_free(g);
 		return rc;
 	}
@@ -702,7 +707,7 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 		json_object_set_new(root, "file", json_string(target));
 		json_object_set_new(root, "catalog_model", m ? json_string(m->id) : json_null());
 		json_object_set_new(root, "native_context", json_integer((json_int_t)hp.n_ctx_train));
-		json_object_set_new(root, "plan", row_json(&row, NULL, NULL, &srv, preset, mi));
+		json_object_set_new(root, "plan", row_json(&row, NULL, NULL, preset, mi));
 		halo_gguf_free(g);
 		return cli_print_json(root);
 	}
@@ -712,7 +717,7 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	print_rows(&row, 1);
 	if (row_fits(&row)) {
 		halo_buf cmd = HALO_BUF_INIT;
-		halo_plan_command(&cmd, row.path, &row.o, &srv, preset);
+		halo_plan_command(&cmd, row.path, &row.o, &row.srv, preset);
 		printf("\n  %s\n", cmd.ptr ? cmd.ptr : "");
 		halo_buf_free(&cmd);
 	} else {

@@ -74,38 +74,55 @@ int halo_plan_evaluate(const halo_hparams *hp, const halo_weights_plan *weights,
 	halo_memplan_compute(hp, o, &out->kv, &out->compute);
 	out->output = halo_memplan_output(hp, o);
 
-	/* Checkpoints hold one sequence's recurrent state and sliding-window cache. */
-	halo_memplan_opts one = *o;
-	halo_recurrent_plan r1;
-	one.n_seq = 1;
-	one.n_rs_seq = 0;
-	halo_memplan_recurrent(hp, &one, &r1);
-	uint64_t swa_per_seq = (out->kv.swa_k_bytes + out->kv.swa_v_bytes) / (o->n_seq ? o->n_seq : 1);
-	out->checkpoints = (uint64_t)srv->ctx_checkpoints * o->n_seq * (r1.total + swa_per_seq);
-	out->prompt_cache = srv->cache_ram;
-
 	/* KV, recurrent state and compute sit with the layers: on the GPU when offloaded. */
 	bool offload = o->has_gpu && m->gpu_limit && o->n_gpu_layers != 0;
 	uint64_t cache = out->kv.total + out->recurrent.total;
 	/* Without a GPU to offload to, whatever was meant for it lands in CPU buffers. */
 	uint64_t gpu_weights = offload ? weights->gpu : 0;
 	out->gpu_total = gpu_weights + (offload ? cache + out->compute.gpu : 0);
-	out->host_total = weights->cpu + weights->cpu_mapped + (weights->gpu - gpu_weights) + (offload ? 0 : cache) +
-			  out->compute.cpu + (offload ? 0 : out->compute.gpu) + out->output + out->checkpoints +
-			  out->prompt_cache;
+	uint64_t hard_host = weights->cpu + weights->cpu_mapped + (weights->gpu - gpu_weights) + (offload ? 0 : cache) +
+			     out->compute.cpu + (offload ? 0 : out->compute.gpu) + out->output;
+	uint64_t hard_ram = hard_host + (m->unified ? out->gpu_total : 0);
+
+	/*
+	 * llama-server's checkpoints and prompt cache are caps, not allocations made
+	 * at start: they grow with use up to their limits. So they take what RAM is
+	 * left, up to the requested limits, and the command is given limits that fit;
+	 * only a reserve (at most 2 GiB of them) is required for a plan to fit, so
+	 * that solving for the largest context does not leave them nothing.
+	 */
+	halo_memplan_opts one = *o;
+	halo_recurrent_plan r1;
+	one.n_seq = 1;
+	one.n_rs_seq = 0;
+	halo_memplan_recurrent(hp, &one, &r1);
+	uint64_t swa_per_seq = (out->kv.swa_k_bytes + out->kv.swa_v_bytes) / (o->n_seq ? o->n_seq : 1);
+	uint64_t per_checkpoint = (uint64_t)o->n_seq * (r1.total + swa_per_seq); /* one checkpoint in every slot */
+	uint64_t want = srv->ctx_checkpoints * per_checkpoint + srv->cache_ram;
+	uint64_t reserve = want < (2ull << 30) ? want : (2ull << 30);
+	uint64_t ram_budget = m->ram_total > m->headroom ? m->ram_total - m->headroom : 0;
+	uint64_t left = ram_budget > hard_ram ? ram_budget - hard_ram : 0;
+	out->ctx_checkpoints = srv->ctx_checkpoints;
+	if (per_checkpoint && out->ctx_checkpoints * per_checkpoint > left)
+		out->ctx_checkpoints = (uint32_t)(left / per_checkpoint);
+	out->checkpoints = out->ctx_checkpoints * per_checkpoint;
+	left -= out->checkpoints;
+	out->prompt_cache = srv->cache_ram < left ? srv->cache_ram : left / (1u << 20) * (1u << 20);
+
+	out->host_total = hard_host + out->checkpoints + out->prompt_cache;
 	out->ram_total = out->host_total + (m->unified ? out->gpu_total : 0);
 
-	uint64_t ram_budget = m->ram_total > m->headroom ? m->ram_total - m->headroom : 0;
 	out->fits = true;
 	if (offload && out->gpu_total > m->gpu_limit) {
 		out->fits = false;
 		out->binding = HALO_LIMIT_GPU;
 		out->over_by = out->gpu_total - m->gpu_limit;
 	}
-	if (out->ram_total > ram_budget && (out->fits || out->ram_total - ram_budget > out->over_by)) {
+	uint64_t need = hard_ram + reserve;
+	if (need > ram_budget && (out->fits || need - ram_budget > out->over_by)) {
 		out->fits = false;
 		out->binding = HALO_LIMIT_RAM;
-		out->over_by = out->ram_total - ram_budget;
+		out->over_by = need - ram_budget;
 	}
 	return 0;
 }

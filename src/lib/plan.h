@@ -52,8 +52,9 @@ typedef struct halo_plan_result {
 	halo_compute_plan compute;
 	halo_weights_plan weights;
 	uint64_t output;          /* logits buffer (host) */
-	uint64_t checkpoints;     /* context checkpoints, all slots, worst case (host) */
-	uint64_t prompt_cache;    /* prompt cache limit (host) */
+	uint64_t checkpoints;     /* context checkpoints, all slots, at the limit below (host) */
+	uint32_t ctx_checkpoints; /* --ctx-checkpoints that fits (the requested one, or fewer) */
+	uint64_t prompt_cache;    /* --cache-ram that fits (the requested one, or less; host) */
 	uint64_t gpu_total;       /* everything in GPU buffers */
 	uint64_t host_total;      /* everything in CPU buffers (mapped weights included) */
 	uint64_t ram_total;       /* RAM used: host + (GPU when unified) */

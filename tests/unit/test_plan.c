@@ -74,8 +74,19 @@ static void test_top_pick_on_64gb(void **state)
 	assert_int_equal(r.recurrent.rows, 4);
 	/* on an APU the GPU buffers are RAM too */
 	assert_int_equal(r.ram_total, r.host_total + r.gpu_total);
-	/* 32 checkpoints x 4 slots x one sequence's recurrent state */
+	/* 32 checkpoints x 4 slots x one sequence's recurrent state, and the 8 GiB prompt cache */
 	assert_int_equal(r.checkpoints, 32ull * 4 * 30 * (24576 + 524288) * 4);
+	assert_int_equal(r.ctx_checkpoints, 32);
+	assert_int_equal(r.prompt_cache, 8 * GiB);
+	/* a hybrid model on a tight machine: fewer checkpoints rather than no plan */
+	halo_plan_machine tight = strix64;
+	tight.ram_total = r.ram_total - r.checkpoints - r.prompt_cache + tight.headroom + 3 * GiB;
+	assert_int_equal(halo_plan_evaluate(&m->hp, &w, &o, &srv, &tight, &r), 0);
+	const uint64_t per_checkpoint = 4ull * 30 * (24576 + 524288) * 4; /* one in every slot */
+	assert_true(r.fits);
+	assert_int_equal(r.ctx_checkpoints, (3 * GiB) / per_checkpoint);
+	/* the prompt cache gets the rest, in whole MiB */
+	assert_int_equal(r.prompt_cache, (3 * GiB - r.ctx_checkpoints * per_checkpoint) >> 20 << 20);
 
 	/* Q8_0 (36.9 GB) is larger than the pool: nothing fits, the GPU pool binds */
 	q = halo_catalog_find_quant(m, "Q8_0");
@@ -124,6 +135,23 @@ static void test_solve_is_tight(void **state)
 	halo_plan_machine small = { w.gpu + 6 * GiB, 128 * GiB, true, 0 };
 	srv.cache_ram = 0;
 	assert_int_equal(halo_plan_max_context(&m->hp, &w, &o, &srv, &small, 0, &n_ctx, &r), 0);
+	assert_int_equal(r.binding, HALO_LIMIT_RAM);
+	/* checkpoints and the prompt cache are limits: they get what RAM is left, and
+	 * only a 2 GiB reserve of them is required */
+	halo_server_opts dflt = HALO_SERVER_OPTS_INIT;
+	halo_plan_machine snug = { 0, 0, false, 0 };
+	halo_memplan_opts cpu = o;
+	cpu.has_gpu = false;
+	cpu.n_ctx = 4096;
+	assert_int_equal(halo_plan_evaluate(&m->hp, &w, &cpu, &dflt, &snug, &r), 0);
+	snug.ram_total = r.ram_total - r.checkpoints - r.prompt_cache + (3ull << 30); /* 3 GiB left */
+	assert_int_equal(halo_plan_evaluate(&m->hp, &w, &cpu, &dflt, &snug, &r), 0);
+	assert_true(r.fits);
+	assert_int_equal(r.ctx_checkpoints, 32); /* no recurrent state: checkpoints cost nothing here */
+	assert_int_equal(r.prompt_cache, 3ull << 30);
+	snug.ram_total -= 2ull << 30; /* 1 GiB left: under the reserve */
+	assert_int_equal(halo_plan_evaluate(&m->hp, &w, &cpu, &dflt, &snug, &r), 0);
+	assert_false(r.fits);
 	assert_int_equal(r.binding, HALO_LIMIT_RAM);
 	/* a cap below what fits */
 	assert_int_equal(halo_plan_max_context(&m->hp, &w, &o, &srv, &tight, 4096, &n_ctx, &r), 0);
