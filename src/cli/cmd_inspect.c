@@ -65,18 +65,10 @@ static char layer_char(const halo_hparams *hp, uint32_t i)
 	}
 }
 
-/* First non-recurrent layer, whose heads stand for the attention layers. */
-static uint32_t first_attention_layer(const halo_hparams *hp)
-{
-	for (uint32_t i = 0; i < hp->n_layer; i++)
-		if (hp->layer_kind[i] != HALO_LAYER_RECURRENT)
-			return i;
-	return 0;
-}
 
 static bool heads_vary(const halo_hparams *hp)
 {
-	uint32_t a = first_attention_layer(hp);
+	uint32_t a = halo_hparams_first_attention_layer(hp);
 	for (uint32_t i = 0; i < hp->n_layer; i++)
 		if (hp->layer_kind[i] != HALO_LAYER_RECURRENT &&
 		    (hp->n_head[i] != hp->n_head[a] || hp->n_head_kv[i] != hp->n_head_kv[a]))
@@ -92,7 +84,7 @@ static json_t *to_json(const halo_gguf *g, const halo_hparams *hp, const char *n
 	size_t n_mix = type_mix(g, mix);
 	uint32_t n_attn, n_rec, n_swa;
 	halo_hparams_layer_counts(hp, &n_attn, &n_rec, &n_swa);
-	uint32_t a = first_attention_layer(hp);
+	uint32_t a = halo_hparams_first_attention_layer(hp);
 
 	json_t *o = json_object();
 	json_object_set_new(o, "source", json_string(g->source));
@@ -203,7 +195,7 @@ static void print_text(const halo_gguf *g, const halo_hparams *hp, const char *n
 	size_t n_mix = type_mix(g, mix);
 	uint32_t n_attn, n_rec, n_swa;
 	halo_hparams_layer_counts(hp, &n_attn, &n_rec, &n_swa);
-	uint32_t a = first_attention_layer(hp);
+	uint32_t a = halo_hparams_first_attention_layer(hp);
 
 	printf("%-13s%s\n", "model", name ? name : "(no general.name)");
 	printf("%-13s%s", "source", g->source);

@@ -39,6 +39,38 @@ bool halo_hparams_is_recurrent(const halo_hparams *hp)
 	return r > 0;
 }
 
+uint32_t halo_hparams_attention_interval(const halo_hparams *hp)
+{
+	for (uint32_t n = 1; n <= hp->n_layer; n++) {
+		bool ok = true;
+		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
+			ok = (hp->layer_kind[i] == HALO_LAYER_RECURRENT) == ((i + 1) % n != 0);
+		if (ok)
+			return n;
+	}
+	return 0;
+}
+
+uint32_t halo_hparams_swa_period(const halo_hparams *hp)
+{
+	for (uint32_t p = 2; p <= hp->n_layer + 1; p++) {
+		bool ok = true;
+		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
+			ok = (hp->layer_kind[i] == HALO_LAYER_SWA) == (i % p < p - 1);
+		if (ok)
+			return p;
+	}
+	return 0;
+}
+
+uint32_t halo_hparams_first_attention_layer(const halo_hparams *hp)
+{
+	for (uint32_t i = 0; i < hp->n_layer && i < HALO_MAX_LAYERS; i++)
+		if (hp->layer_kind[i] != HALO_LAYER_RECURRENT)
+			return i;
+	return 0;
+}
+
 void halo_hparams_set_full_attention_interval(halo_hparams *hp, uint32_t interval)
 {
 	for (uint32_t i = 0; i < hp->n_layer && i < HALO_MAX_LAYERS; i++)
@@ -371,32 +403,6 @@ int halo_hparams_match(const halo_hparams *f, const halo_hparams *w)
 
 #include "gguf_write.h"
 
-/* The interval n such that layer i is attention iff (i + 1) % n == 0, or 0. */
-static uint32_t attention_interval(const halo_hparams *hp)
-{
-	for (uint32_t n = 1; n <= hp->n_layer; n++) {
-		bool ok = true;
-		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
-			ok = (hp->layer_kind[i] == HALO_LAYER_RECURRENT) == ((i + 1) % n != 0);
-		if (ok)
-			return n;
-	}
-	return 0;
-}
-
-/* The period n of llama.cpp's set_swa_pattern(n): layer i slides iff i % n < n - 1; 0 if none fits. */
-static uint32_t swa_period(const halo_hparams *hp)
-{
-	for (uint32_t n = 2; n <= hp->n_layer; n++) {
-		bool ok = true;
-		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
-			ok = (hp->layer_kind[i] == HALO_LAYER_SWA) == (i % n < n - 1);
-		if (ok)
-			return n;
-	}
-	return 0;
-}
-
 static bool uniform(const uint32_t *v, uint32_t n)
 {
 	for (uint32_t i = 1; i < n; i++)
@@ -463,7 +469,7 @@ int halo_hparams_to_gguf(const halo_hparams *hp, halo_gguf_writer *w)
 	uint32_t n_rec, n_swa;
 	halo_hparams_layer_counts(hp, NULL, &n_rec, &n_swa);
 	if (n_rec) {
-		uint32_t interval = arch_in(hp->arch, interval_hybrids) ? attention_interval(hp) : 0;
+		uint32_t interval = arch_in(hp->arch, interval_hybrids) ? halo_hparams_attention_interval(hp) : 0;
 		if (interval) {
 			TRY(halo_gguf_writer_add_u32(w, KEY("full_attention_interval"), interval));
 		} else {
@@ -476,7 +482,7 @@ int halo_hparams_to_gguf(const halo_hparams *hp, halo_gguf_writer *w)
 	if (n_swa) {
 		TRY(halo_gguf_writer_add_u32(w, KEY("attention.sliding_window"), hp->n_swa));
 		/* A period when there is one: llama.cpp's gemma2/gemma3 loaders read only a scalar. */
-		uint32_t period = swa_period(hp);
+		uint32_t period = halo_hparams_swa_period(hp);
 		if (period) {
 			TRY(halo_gguf_writer_add_u32(w, KEY("attention.sliding_window_pattern"), period));
 		} else {

@@ -81,6 +81,15 @@ bool halo_hparams_is_recurrent(const halo_hparams *hp);
 /* Counts of each halo_layer_kind among the main layers. */
 void halo_hparams_layer_counts(const halo_hparams *hp, uint32_t *attn, uint32_t *recurrent, uint32_t *swa);
 
+/* n such that layer i is attention iff (i + 1) % n == 0 (full_attention_interval), or 0. */
+uint32_t halo_hparams_attention_interval(const halo_hparams *hp);
+
+/* p >= 2 such that layer i slides iff i % p < p - 1 (llama.cpp's set_swa_pattern), or 0. */
+uint32_t halo_hparams_swa_period(const halo_hparams *hp);
+
+/* The first layer that is not recurrent: its heads stand for the attention layers. */
+uint32_t halo_hparams_first_attention_layer(const halo_hparams *hp);
+
 /* Marks layer i recurrent unless (i + 1) % interval == 0, as llama.cpp does
  * for qwen35/qwen3next without attention.recurrent_layers. */
 void halo_hparams_set_full_attention_interval(halo_hparams *hp, uint32_t interval);

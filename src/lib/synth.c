@@ -203,42 +203,6 @@ const char *halo_synth_default_vocab(const char *arch)
 
 /* ---- layer patterns ---- */
 
-/* n such that layer i is attention iff (i + 1) % n == 0, or 0 when none fits
- * (all-recurrent maps included: they say nothing about n). */
-static uint32_t recurrent_interval(const halo_hparams *hp)
-{
-	for (uint32_t n = 1; n <= hp->n_layer; n++) {
-		bool ok = true;
-		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
-			ok = (hp->layer_kind[i] == HALO_LAYER_RECURRENT) == ((i + 1) % n != 0);
-		if (ok)
-			return n;
-	}
-	return 0;
-}
-
-/* p >= 2 such that layer i is sliding-window iff i % p < p - 1 (llama.cpp's
- * set_swa_pattern), or 0 when none fits. */
-static uint32_t swa_period(const halo_hparams *hp)
-{
-	for (uint32_t p = 2; p <= hp->n_layer + 1; p++) {
-		bool ok = true;
-		for (uint32_t i = 0; i < hp->n_layer && ok; i++)
-			ok = (hp->layer_kind[i] == HALO_LAYER_SWA) == (i % p < p - 1);
-		if (ok)
-			return p;
-	}
-	return 0;
-}
-
-/* The first layer that is not recurrent (its heads stand for all attention layers). */
-static uint32_t first_attention(const halo_hparams *hp)
-{
-	for (uint32_t i = 0; i < hp->n_layer; i++)
-		if (hp->layer_kind[i] != HALO_LAYER_RECURRENT)
-			return i;
-	return 0;
-}
 
 int halo_synth_scale_hparams(halo_hparams *io, const halo_synth_scale *s)
 {
@@ -251,7 +215,7 @@ int halo_synth_scale_hparams(halo_hparams *io, const halo_synth_scale *s)
 		if (s->n_layer > HALO_MAX_LAYERS)
 			return halo_error_set(HALO_EUSAGE, "%u layers exceed halo's limit of %d", s->n_layer, HALO_MAX_LAYERS);
 		if (n_rec) {
-			interval = recurrent_interval(&hp);
+			interval = halo_hparams_attention_interval(&hp);
 			if (!interval)
 				return halo_error_set(HALO_EUNSUPPORTED,
 						      "the layer map of '%s' is not one attention layer every n layers, so it "
@@ -261,11 +225,11 @@ int halo_synth_scale_hparams(halo_hparams *io, const halo_synth_scale *s)
 						      "%u layers hold no attention layer ('%s' has one every %u): use at "
 						      "least %u", s->n_layer, hp.arch, interval, interval);
 		}
-		if (n_swa && n_swa < hp.n_layer && !(period = swa_period(&hp)))
+		if (n_swa && n_swa < hp.n_layer && !(period = halo_hparams_swa_period(&hp)))
 			return halo_error_set(HALO_EUNSUPPORTED,
 					      "the sliding-window layers of '%s' do not repeat with a fixed period, so "
 					      "they cannot be scaled", hp.arch);
-		uint32_t a = first_attention(&hp);
+		uint32_t a = halo_hparams_first_attention_layer(&hp);
 		uint32_t h = hp.n_head[a], hkv = hp.n_head_kv[a];
 		hp.n_layer = s->n_layer;
 		halo_hparams_set_heads(&hp, h, hkv);
@@ -279,7 +243,7 @@ int halo_synth_scale_hparams(halo_hparams *io, const halo_synth_scale *s)
 	}
 
 	if (s->n_head || s->n_head_kv) {
-		uint32_t a = first_attention(&hp);
+		uint32_t a = halo_hparams_first_attention_layer(&hp);
 		uint32_t h = s->n_head ? s->n_head : hp.n_head[a];
 		uint32_t hkv = s->n_head_kv ? s->n_head_kv : hp.n_head_kv[a];
 		if (!s->n_head_kv && hkv > h)
@@ -407,7 +371,7 @@ static int check_hparams(const arch_info *ai, const halo_hparams *hp)
 					      a, hp->ssm_d_inner, hp->ssm_d_state, hp->ssm_dt_rank);
 		/* Written as full_attention_interval: a bool recurrent_layers array
 		 * would be rejected by llama.cpp's array reader. */
-		if (recurrent_interval(hp) == 0 || n_rec == hp->n_layer)
+		if (halo_hparams_attention_interval(hp) == 0 || n_rec == hp->n_layer)
 			return halo_error_set(HALO_EUNSUPPORTED,
 					      "'%s': the layer map must be one attention layer every n layers", a);
 	} else if (n_rec) {
