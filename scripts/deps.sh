@@ -50,7 +50,7 @@ debian)
 	run_reqs=(
 		gcc libc6-dev make cmake pkg-config
 		"libcurl4-openssl-dev|libcurl4-gnutls-dev"
-		libjansson-dev zlib1g-dev libsqlite3-dev
+		libjansson-dev zlib1g-dev libsqlite3-dev libssl-dev
 		libcmocka-dev # tests/CMakeLists.txt needs it to configure at all
 	)
 	test_reqs=(
@@ -65,7 +65,7 @@ debian)
 fedora)
 	run_reqs=(
 		gcc glibc-devel make cmake pkgconf-pkg-config
-		libcurl-devel jansson-devel zlib-devel sqlite-devel
+		libcurl-devel jansson-devel zlib-devel sqlite-devel openssl-devel
 		libcmocka-devel # tests/CMakeLists.txt needs it to configure at all
 	)
 	test_reqs=(
