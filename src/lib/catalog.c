@@ -1502,6 +1502,11 @@ int halo_catalog_user_path(char *buf, size_t size)
 	return 0;
 }
 
+int halo_catalog_load_builtin(halo_catalog *cat)
+{
+	return halo_catalog_load_buffer(cat, halo_catalog_default, halo_catalog_default_len, HALO_CATALOG_DEFAULT_NAME);
+}
+
 int halo_catalog_load_default(halo_catalog *cat, const char *user_path)
 {
 	halo_catalog tmp;

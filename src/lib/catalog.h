@@ -125,6 +125,10 @@ int halo_catalog_load_file(halo_catalog *cat, const char *path);
  */
 int halo_catalog_load_default(halo_catalog *cat, const char *user_path);
 
+/* Loads only the compiled-in catalog (no user file): for facts that must not
+ * depend on the user's configuration, such as halo synth's --arch defaults. */
+int halo_catalog_load_builtin(halo_catalog *cat);
+
 /*
  * The user catalog path halo_catalog_load_default() reads when given NULL,
  * written into `buf`. 0, or HALO_ENOTFOUND when neither XDG_CONFIG_HOME nor

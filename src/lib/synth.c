@@ -8,6 +8,8 @@
  */
 #include "synth.h"
 
+#include "catalog.h"
+
 #include "error.h"
 #include "ggml_type.h"
 #include "gguf.h"
@@ -37,67 +39,12 @@ typedef struct arch_info {
 	bool swa;               /* may have sliding-window layers (period llama.cpp fixes) */
 	uint32_t swa_period;    /* the period llama.cpp's loader assumes */
 	uint32_t tied_max_embd; /* models up to this hidden size reuse token_embd as output */
-	void (*defaults)(halo_hparams *hp);
+	void (*defaults)(halo_hparams *hp); /* NULL: `model` from the built-in catalog */
 	void (*tensors)(plan *p);
 } arch_info;
 
-/* Qwen3.5-35B-A3B (config.json; same as configs/models.conf). */
-static void defaults_qwen35moe(halo_hparams *hp)
-{
-	strcpy(hp->arch, "qwen35moe");
-	hp->n_layer = 40;
-	hp->n_embd = 2048;
-	hp->n_vocab = 248320;
-	hp->n_ctx_train = 262144;
-	halo_hparams_set_heads(hp, 16, 2);
-	hp->head_dim_k = hp->head_dim_v = 256;
-	hp->ssm_d_conv = 4;
-	hp->ssm_n_group = 16;
-	hp->ssm_dt_rank = 32;
-	hp->ssm_d_state = 128;
-	hp->ssm_d_inner = 32 * 128;
-	hp->n_expert = 256;
-	hp->n_expert_used = 8;
-	hp->n_expert_shared = 1;
-	hp->n_ff_exp = 512;
-	hp->n_ff_shexp = 512;
-	halo_hparams_set_full_attention_interval(hp, 4);
-}
 
-/* Qwen3.5-27B. */
-static void defaults_qwen35(halo_hparams *hp)
-{
-	strcpy(hp->arch, "qwen35");
-	hp->n_layer = 64;
-	hp->n_embd = 5120;
-	hp->n_vocab = 248320;
-	hp->n_ctx_train = 262144;
-	halo_hparams_set_heads(hp, 24, 4);
-	hp->head_dim_k = hp->head_dim_v = 256;
-	hp->ssm_d_conv = 4;
-	hp->ssm_n_group = 16;
-	hp->ssm_dt_rank = 48;
-	hp->ssm_d_state = 128;
-	hp->ssm_d_inner = 48 * 128;
-	hp->n_ff = 17408;
-	halo_hparams_set_full_attention_interval(hp, 4);
-}
 
-/* Qwen3-Coder-30B-A3B-Instruct. */
-static void defaults_qwen3moe(halo_hparams *hp)
-{
-	strcpy(hp->arch, "qwen3moe");
-	hp->n_layer = 48;
-	hp->n_embd = 2048;
-	hp->n_vocab = 151936;
-	hp->n_ctx_train = 262144;
-	halo_hparams_set_heads(hp, 32, 4);
-	hp->head_dim_k = hp->head_dim_v = 128;
-	hp->n_ff = 5472;
-	hp->n_expert = 128;
-	hp->n_expert_used = 8;
-	hp->n_ff_exp = 768;
-}
 
 /* Gemma-3-4B: 5 sliding-window layers (1024 tokens) then 1 global, repeated. */
 static void defaults_gemma3(halo_hparams *hp)
@@ -135,12 +82,12 @@ static void tensors_llama(plan *p);
 
 static const arch_info archs[] = {
 	{ "qwen35moe", "Qwen3.5-35B-A3B", "ggml-vocab-qwen35.gguf", 1e-6f, 1e7f, 0, 4, true, true, true, false, 0, 0,
-	  defaults_qwen35moe, tensors_qwen35 },
+	  NULL, tensors_qwen35 },
 	/* Qwen3.5-0.8B, 2B and 4B (hidden 2560) tie their embeddings; 9B and 27B do not */
 	{ "qwen35", "Qwen3.5-27B", "ggml-vocab-qwen35.gguf", 1e-6f, 1e7f, 0, 4, true, true, false, false, 0, 2560,
-	  defaults_qwen35, tensors_qwen35 },
+	  NULL, tensors_qwen35 },
 	{ "qwen3moe", "Qwen3-Coder-30B-A3B-Instruct", "ggml-vocab-qwen2.gguf", 1e-6f, 1e7f, 0, 1, false, false, true,
-	  false, 0, 0, defaults_qwen3moe, tensors_qwen3moe },
+	  false, 0, 0, NULL, tensors_qwen3moe },
 	/* Gemma 3's own tokenizer is not among llama.cpp's vocab files; Gemma 4's
 	 * has the same 262144 tokens, so the embedding is the real size. */
 	{ "gemma3", "Gemma-3-4B", "ggml-vocab-gemma-4.gguf", 1e-6f, 1e6f, 1e4f, 1, false, false, false, true, 6, UINT32_MAX,
@@ -183,7 +130,19 @@ int halo_synth_arch_defaults(const char *arch, halo_hparams *hp, const char **mo
 	if (!ai)
 		return unsupported_arch(arch);
 	memset(hp, 0, sizeof(*hp));
-	ai->defaults(hp);
+	if (ai->defaults) {
+		ai->defaults(hp);
+	} else {
+		/* catalog models: one source of truth (configs/models.conf, built in) */
+		halo_catalog cat = HALO_CATALOG_INIT;
+		int rc = halo_catalog_load_builtin(&cat);
+		const halo_model *m = rc ? NULL : halo_catalog_find(&cat, ai->model);
+		if (m)
+			*hp = m->hp;
+		halo_catalog_free(&cat);
+		if (!m)
+			return rc ? rc : halo_error_set(HALO_ENOTFOUND, "the built-in catalog lacks '%s'", ai->model);
+	}
 	if (model)
 		*model = ai->model;
 	return 0;
