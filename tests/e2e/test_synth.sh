@@ -154,7 +154,9 @@ complete() { # arch extra-args...
 		fail "$arch: llama-completion $* generated nothing: [$text] $(tail -n 20 "$log")"
 }
 
-port=$((20000 + RANDOM % 40000))
+# unix socket paths must stay under 108 bytes, whatever the checkout's path
+sockdir=$(mktemp -d /tmp/halo-synth.XXXXXX)
+on_exit "rm -rf '$sockdir'"
 server_pid=
 server_stop() {
 	[ -n "$server_pid" ] || return 0
@@ -168,12 +170,13 @@ on_exit server_stop
 serve() { # arch extra-args...
 	local arch=$1 log=$d/$1.server.log ok=
 	shift
-	port=$((port + 1))
-	"$HALO_LLAMA_BIN/llama-server" -m "$d/$arch.gguf" --host 127.0.0.1 --port "$port" -t 1 -np 1 "$@" \
+	# a private unix socket: no port for parallel tests (or anything else) to take first
+	sock=$sockdir/$arch.$RANDOM.sock
+	"$HALO_LLAMA_BIN/llama-server" -m "$d/$arch.gguf" --host "$sock" -t 1 -np 1 "$@" \
 		>"$log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 300); do
-		if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+		if curl -sf --unix-socket "$sock" "http://localhost/health" >/dev/null 2>&1; then
 			ok=1
 			break
 		fi
@@ -181,7 +184,7 @@ serve() { # arch extra-args...
 		sleep 0.1
 	done
 	[ -n "$ok" ] || fail "$arch: llama-server $* did not come up: $(tail -n 20 "$log")"
-	curl -sf "http://127.0.0.1:$port/completion" -H 'Content-Type: application/json' \
+	curl -sf --unix-socket "$sock" "http://localhost/completion" -H 'Content-Type: application/json' \
 		-d '{"prompt": "Hello", "n_predict": 8, "ignore_eos": true, "seed": 1}' >"$d/$arch.reply.json" ||
 		fail "$arch: /completion failed: $(tail -n 20 "$log")"
 	assert_eq "$(jq "$d/$arch.reply.json" 'd["tokens_predicted"]')" 8 "$arch: server tokens"
