@@ -191,6 +191,18 @@ static int describe_machine(const struct plan_args *a, struct machine_info *mi)
 	return 0;
 }
 
+static json_t *machine_json(const struct machine_info *mi)
+{
+	json_t *jm = json_object();
+	json_object_set_new(jm, "description", json_string(mi->what));
+	json_object_set_new(jm, "ram_bytes", json_integer((json_int_t)mi->m.ram_total));
+	json_object_set_new(jm, "gpu_memory_bytes", json_integer((json_int_t)mi->m.gpu_limit));
+	json_object_set_new(jm, "unified_memory", json_boolean(mi->m.unified));
+	json_object_set_new(jm, "headroom_bytes", json_integer((json_int_t)mi->m.headroom));
+	json_object_set_new(jm, "detected", json_boolean(mi->detected));
+	return jm;
+}
+
 /* One evaluated quant or file. */
 struct row {
 	const halo_quant *q;
@@ -442,14 +454,8 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 	pick_tiers(rows, n, o.n_ctx ? o.n_ctx : cap, tiers);
 
 	if (a->json) {
-		json_t *root = json_object(), *jm = json_object(), *jq = json_array(), *jt = json_object();
-		json_object_set_new(jm, "description", json_string(mi->what));
-		json_object_set_new(jm, "ram_bytes", json_integer((json_int_t)mi->m.ram_total));
-		json_object_set_new(jm, "gpu_memory_bytes", json_integer((json_int_t)mi->m.gpu_limit));
-		json_object_set_new(jm, "unified_memory", json_boolean(mi->m.unified));
-		json_object_set_new(jm, "headroom_bytes", json_integer((json_int_t)mi->m.headroom));
-		json_object_set_new(jm, "detected", json_boolean(mi->detected));
-		json_object_set_new(root, "machine", jm);
+		json_t *root = json_object(), *jq = json_array(), *jt = json_object();
+		json_object_set_new(root, "machine", machine_json(mi));
 		json_object_set_new(root, "model", json_string(m->id));
 		json_object_set_new(root, "native_context", json_integer((json_int_t)cap));
 		for (size_t i = 0; i < n; i++)
@@ -697,13 +703,8 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 		return rc;
 	}
 	if (a->json) {
-		json_t *root = json_object(), *jm = json_object();
-		json_object_set_new(jm, "description", json_string(mi->what));
-		json_object_set_new(jm, "ram_bytes", json_integer((json_int_t)mi->m.ram_total));
-		json_object_set_new(jm, "gpu_memory_bytes", json_integer((json_int_t)mi->m.gpu_limit));
-		json_object_set_new(jm, "unified_memory", json_boolean(mi->m.unified));
-		json_object_set_new(jm, "headroom_bytes", json_integer((json_int_t)mi->m.headroom));
-		json_object_set_new(root, "machine", jm);
+		json_t *root = json_object();
+		json_object_set_new(root, "machine", machine_json(mi));
 		json_object_set_new(root, "file", json_string(target));
 		json_object_set_new(root, "catalog_model", m ? json_string(m->id) : json_null());
 		json_object_set_new(root, "native_context", json_integer((json_int_t)hp.n_ctx_train));

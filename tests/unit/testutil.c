@@ -51,9 +51,8 @@ struct halo_catalog test_catalog = HALO_CATALOG_INIT;
 int test_catalog_setup(void **state)
 {
 	(void)state;
-	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
 	halo_catalog_init(&test_catalog);
-	return halo_catalog_load_default(&test_catalog, NULL);
+	return halo_catalog_load_builtin(&test_catalog);
 }
 
 int test_catalog_teardown(void **state)
