@@ -9,23 +9,6 @@
 #include <string.h>
 #include <zlib.h>
 
-/* env HALO_DATASETS_DIR, else the shared/ copy beside the repo (CI layout). */
-static const char *datasets_dir(void)
-{
-	static char dir[4096];
-	const char *env = getenv("HALO_DATASETS_DIR");
-	if (env && *env)
-		return env;
-	snprintf(dir, sizeof(dir), "%s/../shared/datasets", test_source_dir());
-	return dir;
-}
-
-static const char *ds_path(const char *rel)
-{
-	static char p[4096];
-	snprintf(p, sizeof(p), "%s/%s", datasets_dir(), rel);
-	return p;
-}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -55,7 +38,7 @@ static void test_registry_verifies(void **state)
 		assert_int_equal(strlen(files[i].sha256), 64);
 		assert_ptr_equal(halo_dataset_find(files[i].name), &files[i]);
 		assert_ptr_equal(halo_dataset_find(files[i].path), &files[i]);
-		if (halo_dataset_verify(&files[i], ds_path(files[i].path)) != 0)
+		if (halo_dataset_verify(&files[i], test_dataset_path(files[i].path)) != 0)
 			fail_msg("%s", halo_error_last()->message);
 	}
 	assert_null(halo_dataset_find("nope"));
@@ -68,7 +51,7 @@ static void test_tampered_copy_fails(void **state)
 	(void)state;
 	const halo_dataset_file *f = halo_dataset_find("ifeval");
 	size_t len;
-	char *data = read_all(ds_path(f->path), &len);
+	char *data = read_all(test_dataset_path(f->path), &len);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/input_data.jsonl", test_tmpdir("dataset-tamper"));
 	data[len / 2] ^= 0x01;
@@ -142,7 +125,7 @@ static int on_record(const halo_dataset_record *r, void *ud)
 static size_t load_count(const char *rel, halo_dataset_kind kind, collect *c)
 {
 	size_t n = 0;
-	if (halo_dataset_load(ds_path(rel), kind, NULL, on_record, c, &n) != 0)
+	if (halo_dataset_load(test_dataset_path(rel), kind, NULL, on_record, c, &n) != 0)
 		fail_msg("%s", halo_error_last()->message);
 	return n;
 }
@@ -154,7 +137,7 @@ static int line_contains(const char *gz_rel, const char *needle)
 	const char *line;
 	size_t len;
 	int found = 0;
-	assert_int_equal(halo_jsonl_open(&r, ds_path(gz_rel), 0), 0);
+	assert_int_equal(halo_jsonl_open(&r, test_dataset_path(gz_rel), 0), 0);
 	while (!found && halo_jsonl_next(r, &line, &len) == 1)
 		found = strstr(line, needle) != NULL;
 	halo_jsonl_close(r);
@@ -279,7 +262,7 @@ static void test_hostile(void **state)
 
 	/* a truncated gzip copy of HumanEval+ */
 	size_t len;
-	char *gz = read_all(ds_path("humaneval-plus/HumanEvalPlus-v0.1.10.jsonl.gz"), &len);
+	char *gz = read_all(test_dataset_path("humaneval-plus/HumanEvalPlus-v0.1.10.jsonl.gz"), &len);
 	expect_fail("trunc.jsonl.gz", gz, len / 2, HALO_DATASET_HUMANEVAL, 0, HALO_EFORMAT, 0, "unexpected end of file");
 	free(gz);
 }
@@ -290,7 +273,7 @@ static void test_truncated_gzip_names_file(void **state)
 	(void)state;
 	size_t len;
 	char path[4200];
-	char *gz = read_all(ds_path("mbpp-plus/MbppPlus-v0.2.0.jsonl.gz"), &len);
+	char *gz = read_all(test_dataset_path("mbpp-plus/MbppPlus-v0.2.0.jsonl.gz"), &len);
 	snprintf(path, sizeof(path), "%s/cut.jsonl.gz", test_tmpdir("dataset-gz"));
 	test_write_file(path, gz, len - 10);
 	free(gz);

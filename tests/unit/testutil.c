@@ -61,3 +61,20 @@ int test_catalog_teardown(void **state)
 	halo_catalog_free(&test_catalog);
 	return 0;
 }
+
+const char *test_datasets_dir(void)
+{
+	static char dir[4096];
+	const char *env = getenv("HALO_DATASETS_DIR");
+	if (env && *env)
+		return env;
+	snprintf(dir, sizeof(dir), "%s/../shared/datasets", test_source_dir());
+	return dir;
+}
+
+const char *test_dataset_path(const char *rel)
+{
+	static char p[4096];
+	snprintf(p, sizeof(p), "%s/%s", test_datasets_dir(), rel);
+	return p;
+}

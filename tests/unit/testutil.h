@@ -14,6 +14,11 @@ const char *test_tmpdir(const char *tag);
 const char *test_llama_dir(void);
 /* $HALO_SOURCE_DIR (the repo root), or "." */
 const char *test_source_dir(void);
+/* The pinned datasets: env HALO_DATASETS_DIR, else shared/datasets beside the
+ * repo (the CI layout). Static storage. */
+const char *test_datasets_dir(void);
+/* test_datasets_dir()/rel, in static storage overwritten by the next call. */
+const char *test_dataset_path(const char *rel);
 /* The built-in catalog alone (a user's ~/.config/halo/models.conf must not
  * change test results), for cmocka group setup/teardown: test_catalog. */
 struct halo_catalog;
