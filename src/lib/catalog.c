@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "paths.h"
 
 /* configs/models.conf, compiled in by cmake/embed.cmake. */
 extern const char halo_catalog_default[];
@@ -1486,20 +1487,7 @@ int halo_catalog_load_file(halo_catalog *cat, const char *path)
 
 int halo_catalog_user_path(char *buf, size_t size)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	int n;
-
-	/* the XDG spec says a relative XDG_CONFIG_HOME is to be ignored */
-	if (xdg && xdg[0] == '/')
-		n = snprintf(buf, size, "%s/halo/models.conf", xdg);
-	else if (home && home[0])
-		n = snprintf(buf, size, "%s/.config/halo/models.conf", home);
-	else
-		return halo_error_set(HALO_ENOTFOUND, "neither XDG_CONFIG_HOME nor HOME is set");
-	if (n < 0 || (size_t)n >= size)
-		return halo_error_set(HALO_ENOMEM, "user catalog path is too long");
-	return 0;
+	return halo_user_path(HALO_DIR_CONFIG, "models.conf", buf, size);
 }
 
 int halo_catalog_load_builtin(halo_catalog *cat)
