@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -158,5 +159,75 @@ int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf 
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
+	return rc;
+}
+
+struct file_req {
+	FILE *f;
+	uint64_t received, cap;
+	bool over_cap, write_failed;
+};
+
+static size_t on_file_body(char *data, size_t size, size_t n, void *ud)
+{
+	struct file_req *r = ud;
+	size_t len = size * n;
+	if (r->cap && (len > r->cap || r->received > r->cap - len)) {
+		r->over_cap = true;
+		return 0;
+	}
+	if (fwrite(data, 1, len, r->f) != len) {
+		r->write_failed = true;
+		return 0;
+	}
+	r->received += len;
+	return len;
+}
+
+int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, const halo_http_opts *opts)
+{
+	halo_http_opts defaults = HALO_HTTP_OPTS_INIT;
+	struct file_req r = { .cap = max_bytes };
+	long status = 0;
+	int rc = 0;
+
+	if (!opts)
+		opts = &defaults;
+	pthread_once(&curl_once, curl_init_once);
+	r.f = fopen(dest, "wb");
+	if (!r.f)
+		return halo_error_set(HALO_EIO, "'%s': cannot create: %s", dest, strerror(errno));
+	CURL *c = curl_easy_init();
+	if (!c) {
+		fclose(r.f);
+		return halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "halo/" HALO_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->total_timeout_s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (r.over_cap)
+		rc = halo_error_set(HALO_ENOMEM, "'%s': larger than the %" PRIu64 " bytes expected", url, max_bytes);
+	else if (r.write_failed)
+		rc = halo_error_set(HALO_EIO, "'%s': write failed: %s", dest, strerror(errno));
+	else if (cc != CURLE_OK)
+		rc = halo_error_set(HALO_ENET, "'%s': %s", url, curl_easy_strerror(cc));
+	else if (status == 404 || status == 410)
+		rc = halo_error_set(HALO_ENOTFOUND, "'%s': not found (HTTP %ld)", url, status);
+	else if (status != 200)
+		rc = halo_error_set(HALO_ENET, "'%s': HTTP status %ld", url, status);
+	curl_easy_cleanup(c);
+	if (fclose(r.f) && !rc)
+		rc = halo_error_set(HALO_EIO, "'%s': write failed: %s", dest, strerror(errno));
 	return rc;
 }

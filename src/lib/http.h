@@ -42,4 +42,13 @@ bool halo_http_is_url(const char *s);
 int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf *out,
 			halo_http_range_info *info, const halo_http_opts *opts);
 
+/*
+ * Downloads `url` (following redirects) into the file `dest`, created or
+ * truncated, refusing bodies over max_bytes (0 = no cap). The caller verifies
+ * and renames; a failed download leaves a partial file it should remove.
+ * HALO_ENOTFOUND on 404/410, HALO_ENOMEM over the cap, HALO_ENET otherwise.
+ * (Small pinned files such as datasets; models go through `halo pull`.)
+ */
+int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, const halo_http_opts *opts);
+
 #endif

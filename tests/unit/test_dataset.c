@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 
@@ -315,6 +317,48 @@ static void test_parse_line_raw_exact(void **state)
 	assert_non_null(strstr(halo_error_last()->message, "nested deeper"));
 }
 
+/* --data-dir copies are verified; the cache is offline-capable; nothing wrong is used. */
+static void test_resolve(void **state)
+{
+	(void)state;
+	const halo_dataset_file *f = halo_dataset_find("ifeval");
+	assert_non_null(f);
+	char path[4200];
+	halo_dataset_source src = HALO_DATASET_SOURCE_INIT;
+	src.data_dir = test_datasets_dir();
+	assert_int_equal(halo_dataset_resolve(f, &src, path, sizeof(path)), 0);
+	assert_non_null(strstr(path, "ifeval/input_data.jsonl"));
+
+	/* a cache holding a tampered copy: refused, not used */
+	char cache[4200], bad[4300];
+	snprintf(cache, sizeof(cache), "%s", test_tmpdir("resolve"));
+	snprintf(bad, sizeof(bad), "%s/ifeval", cache);
+	mkdir(bad, 0755);
+	snprintf(bad, sizeof(bad), "%s/ifeval/input_data.jsonl", cache);
+	test_write_file(bad, "{}\n", 3);
+	halo_dataset_source c = HALO_DATASET_SOURCE_INIT;
+	c.cache_dir = cache;
+	c.offline = 1;
+	assert_int_equal(halo_dataset_resolve(f, &c, path, sizeof(path)), HALO_EFORMAT);
+	assert_non_null(strstr(halo_error_last()->message, "sha256 mismatch"));
+	/* missing and offline: not found, with the path */
+	unlink(bad);
+	assert_int_equal(halo_dataset_resolve(f, &c, path, sizeof(path)), HALO_ENOTFOUND);
+	assert_non_null(strstr(halo_error_last()->message, "input_data.jsonl"));
+	/* a download from an unreachable mirror fails cleanly and leaves no file */
+	c.offline = 0;
+	c.mirror = "http://127.0.0.1:1";
+	assert_int_equal(halo_dataset_resolve(f, &c, path, sizeof(path)), HALO_ENET);
+	assert_non_null(strstr(halo_error_last()->message, "downloading dataset ifeval from http://127.0.0.1:1/ifeval"));
+	assert_int_equal(access(bad, F_OK), -1);
+	char part[4400];
+	snprintf(part, sizeof(part), "%s.part", bad);
+	assert_int_equal(access(part, F_OK), -1);
+	/* a --data-dir without the file */
+	src.data_dir = cache;
+	assert_int_equal(halo_dataset_resolve(f, &src, path, sizeof(path)), HALO_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_truncated_gzip_names_file),
 		cmocka_unit_test(test_parse_line_raw_exact),
+		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 
 #include "buf.h"
 #include "error.h"
+#include "http.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* The gorilla commit the test copies come from (shared/datasets/README.md). */
@@ -717,4 +720,53 @@ int halo_dataset_load(const char *path, halo_dataset_kind kind, const halo_datas
 	if (n_records)
 		*n_records = count;
 	return rc; /* 0 at the end, or the reader's/parser's error */
+}
+
+int halo_dataset_resolve(const halo_dataset_file *f, const halo_dataset_source *src, char *path, size_t n)
+{
+	halo_dataset_source defaults = HALO_DATASET_SOURCE_INIT;
+	char dir[4096];
+	int rc;
+
+	if (!src)
+		src = &defaults;
+	if (src->data_dir && *src->data_dir) {
+		if ((size_t)snprintf(path, n, "%s/%s", src->data_dir, f->path) >= n)
+			return halo_error_set(HALO_ENOMEM, "dataset path for %s is too long", f->name);
+		if (access(path, R_OK))
+			return halo_error_set(HALO_ENOTFOUND, "'%s': dataset %s is missing from --data-dir: %s", path,
+					      f->name, strerror(errno));
+		return halo_dataset_verify(f, path);
+	}
+	if (src->cache_dir && *src->cache_dir)
+		snprintf(dir, sizeof(dir), "%s", src->cache_dir);
+	else if ((rc = halo_user_path(HALO_DIR_CACHE, "datasets", dir, sizeof(dir))))
+		return rc;
+	if ((size_t)snprintf(path, n, "%s/%s", dir, f->path) >= n)
+		return halo_error_set(HALO_ENOMEM, "dataset path for %s is too long", f->name);
+	if (access(path, R_OK) == 0)
+		return halo_dataset_verify(f, path);
+	if (src->offline)
+		return halo_error_set(HALO_ENOTFOUND, "'%s': dataset %s is not downloaded (offline)", path, f->name);
+	if ((rc = halo_mkdir_parents(path, 0755)))
+		return rc;
+	char part[4200];
+	snprintf(part, sizeof(part), "%s.part", path);
+	char url[4200];
+	if (src->mirror && *src->mirror)
+		snprintf(url, sizeof(url), "%s%s%s", src->mirror,
+			 src->mirror[strlen(src->mirror) - 1] == '/' ? "" : "/", f->path);
+	else
+		snprintf(url, sizeof(url), "%s", f->url);
+	rc = halo_http_download(url, part, HALO_DATASET_MAX_DOWNLOAD, NULL);
+	if (!rc)
+		rc = halo_dataset_verify(f, part);
+	if (!rc && rename(part, path))
+		rc = halo_error_set(HALO_EIO, "'%s': cannot rename into place: %s", part, strerror(errno));
+	if (rc) {
+		/* keep the message; never leave a wrong file where a later run would find it */
+		unlink(part);
+		return halo_error_prefix("downloading dataset %s from %s", f->name, url);
+	}
+	return 0;
 }

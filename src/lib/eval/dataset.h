@@ -14,6 +14,7 @@
 #define HALO_EVAL_DATASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum halo_dataset_kind {
 	HALO_DATASET_HUMANEVAL = 0, /* HumanEval+ task */
@@ -137,5 +138,31 @@ typedef int (*halo_dataset_record_fn)(const halo_dataset_record *r, void *ud);
  */
 int halo_dataset_load(const char *path, halo_dataset_kind kind, const halo_dataset_opts *opts,
 		      halo_dataset_record_fn fn, void *ud, size_t *n_records);
+
+/*
+ * Where pinned files come from. With data_dir set, files are read from that
+ * local copy (laid out as shared/datasets) and never downloaded. Otherwise
+ * they live in cache_dir (NULL = ~/.cache/halo/datasets) and are fetched from
+ * their upstream URL on first use. Either way every file is verified against
+ * its pinned SHA-256 before use: a wrong hash is an error, never used.
+ */
+typedef struct halo_dataset_source {
+	int version;           /* HALO_DATASET_SOURCE_VERSION */
+	const char *data_dir;
+	const char *cache_dir;
+	int offline;           /* 1: never download (a missing file is HALO_ENOTFOUND) */
+	const char *mirror;    /* base URL used instead of upstream: "<mirror>/<path>" */
+} halo_dataset_source;
+#define HALO_DATASET_SOURCE_VERSION 1
+#define HALO_DATASET_SOURCE_INIT { HALO_DATASET_SOURCE_VERSION, NULL, NULL, 0, NULL }
+
+/* Largest dataset file halo downloads. */
+#define HALO_DATASET_MAX_DOWNLOAD ((uint64_t)512 << 20)
+
+/*
+ * Makes the verified file `f` available and writes its path into path[0..n).
+ * Downloads go to "<file>.part" and are renamed only once the hash matches.
+ */
+int halo_dataset_resolve(const halo_dataset_file *f, const halo_dataset_source *src, char *path, size_t n);
 
 #endif
