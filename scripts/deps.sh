@@ -51,6 +51,7 @@ debian)
 		gcc libc6-dev make cmake pkg-config
 		"libcurl4-openssl-dev|libcurl4-gnutls-dev"
 		libjansson-dev zlib1g-dev libsqlite3-dev libssl-dev
+		libexttextcat-dev libexttextcat-data # IFEval language identification
 		libcmocka-dev # tests/CMakeLists.txt needs it to configure at all
 	)
 	test_reqs=(
@@ -66,6 +67,7 @@ fedora)
 	run_reqs=(
 		gcc glibc-devel make cmake pkgconf-pkg-config
 		libcurl-devel jansson-devel zlib-devel sqlite-devel openssl-devel
+		libexttextcat-devel # IFEval language identification (data in libexttextcat)
 		libcmocka-devel # tests/CMakeLists.txt needs it to configure at all
 	)
 	test_reqs=(
