@@ -32,7 +32,8 @@
 typedef struct halo_sandbox_opts {
 	int version;                /* HALO_SANDBOX_OPTS_VERSION */
 	const char *const *argv;    /* argv[0] is looked up in PATH when it has no '/' */
-	const char *const *env;     /* "K=V" list, NULL-terminated; NULL = PATH, HOME=cwd, LANG=C.UTF-8 */
+	const char *const *env;     /* "K=V" list, NULL-terminated; NULL = the caller's PATH and LANG=C.UTF-8;
+	                               HOME and TMPDIR are set to the private cwd unless the list has them */
 	const void *stdin_data;     /* written to the child's stdin, then closed */
 	size_t stdin_len;
 	size_t stdout_cap;          /* bytes kept; more kills the group (out_truncated=1); 0 = 16 MiB */
