@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "error.h"
@@ -1542,6 +1543,25 @@ const halo_model *halo_catalog_find(const halo_catalog *cat, const char *name)
 			return &cat->models[j];
 	halo_error_set(HALO_ENOTFOUND, "unknown model '%s'", name);
 	return NULL;
+}
+
+const halo_model *halo_catalog_match_served(const halo_catalog *cat, const char *text)
+{
+	const halo_model *best = NULL;
+	size_t best_len = 0;
+	if (!cat || !text)
+		return NULL;
+	for (size_t i = 0; i < cat->n_models; i++) {
+		const char *names[2] = { cat->models[i].id, cat->models[i].name };
+		for (int k = 0; k < 2; k++) {
+			size_t len = names[k] ? strlen(names[k]) : 0;
+			if (len > best_len && strcasestr(text, names[k])) {
+				best = &cat->models[i];
+				best_len = len;
+			}
+		}
+	}
+	return best;
 }
 
 const halo_quant *halo_catalog_find_quant(const halo_model *model, const char *name)

@@ -145,6 +145,14 @@ const halo_model *halo_catalog_find(const halo_catalog *cat, const char *name);
  * listed with that name; "Q4_K_M@bartowski" picks the provider. NULL (with
  * HALO_ENOTFOUND) when there is none.
  */
+/*
+ * The model a server is serving, from what it calls it (a GGUF file name such
+ * as "Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf", an Ollama tag): the model whose id or
+ * display name occurs in `text` ignoring case, the longest such name winning
+ * ("Qwen3.5-27B" over "Qwen3.5-2B"). NULL when none does; no error recorded.
+ */
+const halo_model *halo_catalog_match_served(const halo_catalog *cat, const char *text);
+
 const halo_quant *halo_catalog_find_quant(const halo_model *model, const char *name);
 
 /* The model tagged "top-pick" that was defined last (so a user file's pick

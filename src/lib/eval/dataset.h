@@ -42,6 +42,8 @@ const halo_dataset_file *halo_dataset_files(size_t *n);
 /* Looks up by name or by relative path; NULL if not pinned. */
 const halo_dataset_file *halo_dataset_find(const char *name_or_path);
 
+/* SHA-256 of a buffer as 64 lowercase hex digits plus NUL. */
+int halo_sha256_hex(const void *data, size_t len, char hex[65]);
 /* SHA-256 of a file as 64 lowercase hex digits plus NUL. */
 int halo_sha256_file(const char *path, char hex[65]);
 /*
