@@ -3,6 +3,7 @@
 #include "size.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,6 +91,14 @@ static int set_value(const struct option *o, const char *arg, const char *cmd, c
 		if (errno || end == arg || *end)
 			return usage_error(cmd, opts, help, "option '%s' expects an integer", o->long_name);
 		*(long *)o->value = v;
+		return 0;
+	}
+	case OPTION_DOUBLE: {
+		errno = 0;
+		double v = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(v))
+			return usage_error(cmd, opts, help, "option '%s' expects a number", o->long_name);
+		*(double *)o->value = v;
 		return 0;
 	}
 	case OPTION_SIZE:

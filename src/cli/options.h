@@ -16,6 +16,7 @@ enum option_type {
 	OPTION_BOOL,    /* bool *, no argument */
 	OPTION_STRING,  /* const char **, points into argv */
 	OPTION_INT,     /* long * */
+	OPTION_DOUBLE,  /* double * (finite) */
 	OPTION_SIZE,    /* uint64_t *: memory sizes; K/M/G/T and KiB.. binary, KB/MB/GB/TB decimal */
 };
 
@@ -33,6 +34,7 @@ struct option {
 #define OPT_BOOL(s, l, v, h) { OPTION_BOOL, (s), (l), (v), NULL, (h) }
 #define OPT_STRING(s, l, v, a, h) { OPTION_STRING, (s), (l), (v), (a), (h) }
 #define OPT_INT(s, l, v, a, h) { OPTION_INT, (s), (l), (v), (a), (h) }
+#define OPT_DOUBLE(s, l, v, a, h) { OPTION_DOUBLE, (s), (l), (v), (a), (h) }
 #define OPT_SIZE(s, l, v, a, h) { OPTION_SIZE, (s), (l), (v), (a), (h) }
 #define OPT_JSON(v) OPT_BOOL(0, "json", (v), "print the result as one JSON object")
 
