@@ -18,6 +18,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <grp.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,12 +110,21 @@ typedef struct plan {
 		rlim_t value;
 	} limits[8];
 	int n_limits;
+	unsigned flags;        /* the isolation applied: HALO_SANDBOX_ISO_* */
+	unsigned long clone_flags; /* namespaces to create (0: a plain fork) */
+	char uid_map[64], gid_map[64];
+	char *tmp_dirs[2];     /* where a private tmpfs goes: /tmp, /dev/shm */
+	int landlock_abi;      /* > 0: restrict writes and TCP with Landlock */
+	int drop_to_nobody;    /* root without a user namespace */
+	int wait_go;           /* the parent moves the child into a cgroup first */
 } plan;
 
 static void plan_free(plan *p)
 {
 	free(p->exe);
 	free(p->cwd);
+	free(p->tmp_dirs[0]);
+	free(p->tmp_dirs[1]);
 	if (p->env)
 		for (size_t i = 0; i < p->env_n; i++)
 			free(p->env[i]);
@@ -256,39 +268,106 @@ static int remove_tree(const char *path)
 	return rc;
 }
 
-/* ---- the child ----------------------------------------------------------- */
+/* ---- the child -----------------------------------------------------------
+ *
+ * Between fork and exec only async-signal-safe calls: raw syscalls on data the
+ * parent prepared. Descriptors in the child: 0/1/2 the sample's stdio, 3 the
+ * report pipe to the parent (close-on-exec), 4 the "go" pipe when used.
+ * Reports are pairs of ints: {STAGE_*, errno} on failure, and in namespace
+ * mode {MSG_STARTED, 0} once the sample runs and {MSG_STATUS, wait status}
+ * when it ends (the namespace's init cannot die by the sample's signal).
+ */
 
-enum child_stage { STAGE_SETUP = 1, STAGE_EXEC = 2 };
+enum { STAGE_SETUP = 1, STAGE_NS = 2, STAGE_EXEC = 3, MSG_STARTED = 10, MSG_STATUS = 11 };
 
-/* Reports a failure before exec to the parent and exits. Async-signal-safe. */
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+/* Our own copies of the kernel ABI, so older headers still build. */
+struct sbx_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define SBX_MOUNT_ATTR_RDONLY 0x1ull
+#define SBX_MOUNT_ATTR_NOSUID 0x2ull
+#define SBX_AT_RECURSIVE 0x8000
+#define SBX_NR_MOUNT_SETATTR 442
+#define SBX_NR_LANDLOCK_CREATE 444
+#define SBX_NR_LANDLOCK_ADD_RULE 445
+#define SBX_NR_LANDLOCK_RESTRICT 446
+#define SBX_NR_PIDFD_OPEN 434
+#define SBX_NR_CLOSE_RANGE 436
+
+struct sbx_landlock_ruleset_attr {
+	uint64_t handled_access_fs, handled_access_net, scoped;
+};
+struct sbx_landlock_path_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+#define LL_FS_WRITE_FILE (1ull << 1)
+#define LL_FS_REMOVE_DIR (1ull << 4)
+#define LL_FS_REMOVE_FILE (1ull << 5)
+#define LL_FS_MAKE_ALL (0x7full << 6) /* char, dir, reg, sock, fifo, block, sym */
+#define LL_FS_REFER (1ull << 13)        /* ABI 2 */
+#define LL_FS_TRUNCATE (1ull << 14)     /* ABI 3 */
+#define LL_NET_BIND_TCP (1ull << 0)     /* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ull << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
+#define LL_SCOPE_SIGNAL (1ull << 1)
+
+/* clone() without glibc's wrapper: a fork-like copy on the same stack. Raw,
+ * so that neither glibc's nor a sanitizer's fork handlers run in a child
+ * whose locks may have been copied while held by another thread. */
+static pid_t raw_clone(unsigned long flags)
+{
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static void report(int a, int b)
+{
+	int msg[2] = { a, b };
+	ssize_t w = write(3, msg, sizeof(msg));
+	(void)w;
+}
+
+/* Reports a failure before exec to the parent and exits. */
 static void child_fail(int stage) __attribute__((noreturn));
 static void child_fail(int stage)
 {
-	int msg[2] = { stage, errno };
-	ssize_t w = write(3, msg, sizeof(msg));
-	(void)w;
+	report(stage, errno);
 	_exit(127);
 }
 
-/* Puts in/out/err on 0/1/2 and the report pipe on 3 (close-on-exec), and
- * closes every other descriptor: a long-lived child must not keep another
- * thread's pipes open. */
-static int child_fds(int in_fd, int out_fd, int err_fd, int report_fd)
+static size_t cstrlen(const char *s)
 {
-	int fds[4] = { in_fd, out_fd, err_fd, report_fd };
-	for (int i = 0; i < 4; i++) /* out of the way of 0..3 first */
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* Moves the sample's stdio onto 0/1/2, the report pipe onto 3 and the go pipe
+ * onto 4, and closes every other descriptor: a long-lived child (the
+ * namespace's init) must not keep another thread's pipes open. */
+static int child_fds(int in_fd, int out_fd, int err_fd, int report_fd, int go_fd)
+{
+	int fds[5] = { in_fd, out_fd, err_fd, report_fd, go_fd };
+	int n = go_fd >= 0 ? 5 : 4;
+	for (int i = 0; i < n; i++) /* out of the way of 0..4 first */
 		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
 			return -1;
 	for (int i = 0; i < 3; i++)
 		if (dup2(fds[i], i) != i)
 			return -1;
-	if (dup3(fds[3], 3, O_CLOEXEC) != 3)
-		return -1;
-	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0) {
+	for (int i = 3; i < n; i++)
+		if (dup3(fds[i], i, O_CLOEXEC) != i)
+			return -1;
+	if (syscall(SBX_NR_CLOSE_RANGE, (unsigned)n, ~0u, 0u) != 0) {
 		struct rlimit nofile;
 		int max = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur
 											: 65536;
-		for (int fd = 4; fd < max; fd++)
+		for (int fd = n; fd < max; fd++)
 			close(fd);
 	}
 	return 0;
@@ -310,27 +389,230 @@ static void reset_signals(void)
 	}
 }
 
-static void child_main(const plan *p, const halo_sandbox_opts *o, int in_fd, int out_fd, int err_fd, int report_fd,
-		       pid_t parent)
+static int write_text(const char *path, const char *text)
 {
-	/* Die with the calling thread rather than outlive it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	setpgid(0, 0);
-	if (child_fds(in_fd, out_fd, err_fd, report_fd) != 0)
-		_exit(127);
-	reset_signals();
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = cstrlen(text);
+	ssize_t w = write(fd, text, n);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+/* A private tmpfs on `dir`; when the sample's directory lay below it, the
+ * same path is made again inside and the directory bound there (the process
+ * still holds it as its cwd). */
+static int private_tmpfs(const char *dir, const char *cwd)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,nr_inodes=16k,mode=1777") != 0)
+		return -1;
+	size_t n = cstrlen(dir);
+	if (strncmp(cwd, dir, n) != 0 || cwd[n] != '/')
+		return 0;
+	char path[PATH_MAX];
+	size_t len = cstrlen(cwd);
+	if (len >= sizeof(path))
+		return -1;
+	memcpy(path, cwd, len + 1);
+	for (size_t i = n + 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		char c = path[i];
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -1;
+		path[i] = c;
+	}
+	return mount(".", cwd, NULL, MS_BIND, NULL);
+}
+
+/* In the new namespaces, as their root: the id maps, then a read-only view of
+ * every mount except the sample's directory, private /tmp and /dev/shm, and a
+ * /proc of the new PID namespace. */
+static int ns_setup(const plan *p)
+{
+	if (write_text("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+		return -1;
+	if (write_text("/proc/self/uid_map", p->uid_map) != 0 || write_text("/proc/self/gid_map", p->gid_map) != 0)
+		return -1;
+	if (!(p->clone_flags & CLONE_NEWNS))
+		return 0;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return -1;
+	if (mount(p->cwd, p->cwd, NULL, MS_BIND, NULL) != 0 || chdir(p->cwd) != 0)
+		return -1;
+	struct sbx_mount_attr ro = { SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID, 0, 0, 0 };
+	if (syscall(SBX_NR_MOUNT_SETATTR, AT_FDCWD, "/", SBX_AT_RECURSIVE, &ro, sizeof(ro)) != 0)
+		return -1;
+	struct sbx_mount_attr rw = { 0, SBX_MOUNT_ATTR_RDONLY, 0, 0 };
+	if (syscall(SBX_NR_MOUNT_SETATTR, AT_FDCWD, p->cwd, 0, &rw, sizeof(rw)) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (p->tmp_dirs[i] && private_tmpfs(p->tmp_dirs[i], p->cwd) != 0)
+			return -1;
+	/* Best effort: without it the sample sees the host's processes (it still
+	 * cannot signal them from its PID namespace). */
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	return chdir(p->cwd);
+}
+
+/* Root of the user namespace keeps no capability across exec: an empty
+ * bounding set (exec then grants root nothing), no inheritable or ambient
+ * ones, and securebits that keep it so. */
+static void drop_caps(void)
+{
+	prctl(PR_SET_SECUREBITS, 0x2f /* NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, all locked */, 0, 0, 0);
+	for (int c = 0; c < 64; c++)
+		prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	syscall(SYS_capset, &hdr, data);
+}
+
+/* Without a mount namespace: writes only below the sample's directory (and to
+ * existing files under /dev, for /dev/null), no TCP, and from ABI 6 no
+ * signals or abstract sockets outside the sandbox. */
+static int landlock(const plan *p)
+{
+	uint64_t fs = LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_ALL;
+	if (p->landlock_abi >= 2)
+		fs |= LL_FS_REFER;
+	if (p->landlock_abi >= 3)
+		fs |= LL_FS_TRUNCATE;
+	struct sbx_landlock_ruleset_attr attr = { fs, 0, 0 };
+	size_t size = 8;
+	if (p->landlock_abi >= 4) {
+		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		size = 16;
+	}
+	if (p->landlock_abi >= 6) {
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+		size = 24;
+	}
+	int rs = (int)syscall(SBX_NR_LANDLOCK_CREATE, &attr, size, 0);
+	if (rs < 0)
+		return -1;
+	struct sbx_landlock_path_beneath rule = { fs, -1 };
+	rule.parent_fd = open(p->cwd, O_PATH | O_CLOEXEC);
+	int rc = rule.parent_fd >= 0 ? (int)syscall(SBX_NR_LANDLOCK_ADD_RULE, rs, 1, &rule, 0) : -1;
+	if (rule.parent_fd >= 0)
+		close(rule.parent_fd);
+	rule.allowed_access = LL_FS_WRITE_FILE | (p->landlock_abi >= 3 ? LL_FS_TRUNCATE : 0);
+	rule.parent_fd = open("/dev", O_PATH | O_CLOEXEC);
+	if (rc == 0 && rule.parent_fd >= 0)
+		syscall(SBX_NR_LANDLOCK_ADD_RULE, rs, 1, &rule, 0);
+	if (rule.parent_fd >= 0)
+		close(rule.parent_fd);
+	if (rc == 0)
+		rc = (int)syscall(SBX_NR_LANDLOCK_RESTRICT, rs, 0);
+	close(rs);
+	return rc;
+}
+
+/* The last steps before the sample: limits, privileges, exec. */
+static void sample_exec(const plan *p, const halo_sandbox_opts *o) __attribute__((noreturn));
+static void sample_exec(const plan *p, const halo_sandbox_opts *o)
+{
 	if (chdir(p->cwd) != 0)
 		child_fail(STAGE_SETUP);
+	if (p->drop_to_nobody) {
+		gid_t g = 65534;
+		if (setgroups(1, &g) != 0 || setresgid(g, g, g) != 0 || setresuid(65534, 65534, 65534) != 0)
+			child_fail(STAGE_SETUP);
+	}
 	for (int i = 0; i < p->n_limits; i++) {
 		struct rlimit rl = { p->limits[i].value, p->limits[i].value };
 		if (setrlimit(p->limits[i].resource, &rl) != 0)
 			child_fail(STAGE_SETUP);
 	}
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (p->clone_flags & CLONE_NEWUSER)
+		drop_caps();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		child_fail(STAGE_SETUP);
+	if (p->landlock_abi > 0 && landlock(p) != 0)
+		child_fail(STAGE_SETUP);
 	execve(p->exe, (char *const *)(uintptr_t)o->argv, p->env);
 	child_fail(STAGE_EXEC);
+}
+
+/* PID 1 of the new namespaces: sets them up, runs the sample as its child,
+ * reaps orphans, and reports the sample's status. Its exit takes every
+ * process left in the namespace with it. */
+static void ns_init(const plan *p, const halo_sandbox_opts *o) __attribute__((noreturn));
+static void ns_init(const plan *p, const halo_sandbox_opts *o)
+{
+	if (ns_setup(p) != 0)
+		child_fail(STAGE_NS);
+	int e[2];
+	if (pipe2(e, O_CLOEXEC) != 0)
+		child_fail(STAGE_SETUP);
+	pid_t g = raw_clone(0);
+	if (g < 0)
+		child_fail(STAGE_SETUP);
+	if (g == 0) {
+		if (dup3(e[1], 3, O_CLOEXEC) != 3)
+			_exit(127);
+		close(e[0]);
+		close(e[1]);
+		sample_exec(p, o);
+	}
+	close(e[1]);
+	close(0);
+	close(1);
+	close(2);
+	int msg[2];
+	ssize_t got;
+	do
+		got = read(e[0], msg, sizeof(msg));
+	while (got < 0 && errno == EINTR);
+	if (got == (ssize_t)sizeof(msg)) {
+		report(msg[0], msg[1]);
+		_exit(127);
+	}
+	close(e[0]);
+	report(MSG_STARTED, 0);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(-1, &st, 0);
+		if (r == g) {
+			report(MSG_STATUS, st);
+			_exit(0);
+		}
+		if (r < 0 && errno != EINTR)
+			_exit(127);
+	}
+}
+
+static void child_main(const plan *p, const halo_sandbox_opts *o, const int fds[8], int go_fd) __attribute__((noreturn));
+static void child_main(const plan *p, const halo_sandbox_opts *o, const int fds[8], int go_fd)
+{
+	/* Die with the calling thread rather than outlive it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setpgid(0, 0);
+	if (child_fds(fds[1], fds[3], fds[5], fds[7], go_fd) != 0)
+		_exit(127);
+	reset_signals();
+	if (p->wait_go) {
+		char c;
+		if (read(4, &c, 1) != 1)
+			_exit(127);
+		close(4);
+	}
+	if (p->clone_flags)
+		ns_init(p, o);
+	sample_exec(p, o);
 }
 
 /* ---- the parent ---------------------------------------------------------- */
@@ -381,6 +663,126 @@ static void cleanup_fds(int *fds, int n)
 		close_fd(&fds[i]);
 }
 
+/* ---- what this kernel allows, probed once ---------------------------------- */
+
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static unsigned probe_iso;
+static int probe_landlock_abi;
+
+static void id_maps(plan *p)
+{
+	snprintf(p->uid_map, sizeof(p->uid_map), "0 %u 1\n", (unsigned)geteuid());
+	snprintf(p->gid_map, sizeof(p->gid_map), "0 %u 1\n", (unsigned)getegid());
+}
+
+/* The probe does in a throwaway child what a run's init does first: enter the
+ * namespaces, write the id maps, make the mounts private and read-only. */
+static void probe(void)
+{
+	long abi = syscall(SBX_NR_LANDLOCK_CREATE, NULL, 0, 1u /* LANDLOCK_CREATE_RULESET_VERSION */);
+	probe_landlock_abi = abi > 0 ? (int)abi : 0;
+
+	plan p;
+	memset(&p, 0, sizeof(p));
+	id_maps(&p);
+	pid_t pid = raw_clone(NS_FLAGS | CLONE_NEWNET);
+	if (pid == 0) {
+		if (write_text("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+			_exit(1);
+		if (write_text("/proc/self/uid_map", p.uid_map) != 0 || write_text("/proc/self/gid_map", p.gid_map) != 0)
+			_exit(2);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+			_exit(3);
+		struct sbx_mount_attr ro = { SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID, 0, 0, 0 };
+		if (syscall(SBX_NR_MOUNT_SETATTR, AT_FDCWD, "/", SBX_AT_RECURSIVE, &ro, sizeof(ro)) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	int status = 0;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			probe_iso = HALO_SANDBOX_ISO_USER | HALO_SANDBOX_ISO_PID | HALO_SANDBOX_ISO_NET |
+				    HALO_SANDBOX_ISO_MNT;
+	}
+}
+
+unsigned halo_sandbox_available_isolation(void)
+{
+	pthread_once(&probe_once, probe);
+	unsigned iso = probe_iso;
+	if (!(iso & HALO_SANDBOX_ISO_USER) && probe_landlock_abi > 0)
+		iso |= HALO_SANDBOX_ISO_LANDLOCK_FS | (probe_landlock_abi >= 4 ? HALO_SANDBOX_ISO_LANDLOCK_NET : 0);
+	return iso;
+}
+
+/* ---- a pids cgroup, for root ----------------------------------------------
+ *
+ * RLIMIT_NPROC does not bind a process whose real uid is host root, which is
+ * what the sandbox's user is when root calls (the namespace maps uid 0 to the
+ * caller). A pids cgroup per run caps the process count instead. */
+
+static char *cgroup_create(unsigned max_procs)
+{
+	static unsigned counter;
+	unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	char base[PATH_MAX] = "/sys/fs/cgroup/pids"; /* cgroup v1 */
+	struct stat st;
+	if (stat("/sys/fs/cgroup/pids/cgroup.procs", &st) != 0) {
+		/* cgroup v2: below our own cgroup, when pids is delegated there */
+		FILE *f = fopen("/proc/self/cgroup", "re");
+		char line[PATH_MAX];
+		base[0] = '\0';
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "0::", 3)) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(base, sizeof(base), "/sys/fs/cgroup%s", line + 3);
+			}
+		if (f)
+			fclose(f);
+		if (!base[0])
+			return NULL;
+	}
+	char *dir = xasprintf("%s/halo-sandbox-%d-%u", base, (int)getpid(), n);
+	char *max = xasprintf("%s/pids.max", dir ? dir : "");
+	char value[32];
+	snprintf(value, sizeof(value), "%u\n", max_procs + 1); /* + the namespace's init */
+	if (!dir || !max || mkdir(dir, 0755) != 0) {
+		free(dir);
+		free(max);
+		return NULL;
+	}
+	if (write_text(max, value) != 0) {
+		rmdir(dir);
+		free(dir);
+		dir = NULL;
+	}
+	free(max);
+	return dir;
+}
+
+static int cgroup_enter(const char *dir, pid_t pid)
+{
+	char *procs = xasprintf("%s/cgroup.procs", dir), value[32];
+	snprintf(value, sizeof(value), "%d\n", (int)pid);
+	int rc = procs ? write_text(procs, value) : -1;
+	free(procs);
+	return rc;
+}
+
+static void cgroup_remove(char *dir)
+{
+	/* The last tasks leave the cgroup shortly after they are reaped. */
+	for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++)
+		usleep(5000);
+	free(dir);
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
 int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 {
 	if (!res)
@@ -392,6 +794,7 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		return halo_error_set(HALO_EUSAGE, "sandbox: no program");
 	if (opts->stdin_len && !opts->stdin_data)
 		return halo_error_set(HALO_EUSAGE, "sandbox: stdin_len without stdin_data");
+	unsigned avail = halo_sandbox_available_isolation();
 
 	plan p;
 	memset(&p, 0, sizeof(p));
@@ -406,7 +809,16 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		parent_dir = getenv("TMPDIR");
 	if (!parent_dir || !*parent_dir)
 		parent_dir = "/tmp";
-	p.cwd = xasprintf("%s/halo-sandbox-XXXXXX", parent_dir);
+	/* The real path: the namespace setup compares it with /tmp and /dev/shm. */
+	char *real_parent = realpath(parent_dir, NULL);
+	if (!real_parent) {
+		int e = errno;
+		plan_free(&p);
+		return halo_error_set(e == ENOMEM ? HALO_ENOMEM : HALO_EIO, "sandbox: '%s': %s", parent_dir,
+				      strerror(e));
+	}
+	p.cwd = xasprintf("%s/halo-sandbox-XXXXXX", real_parent);
+	free(real_parent);
 	if (!p.cwd) {
 		plan_free(&p);
 		return halo_error_set(HALO_ENOMEM, "sandbox: out of memory");
@@ -418,35 +830,71 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		plan_free(&p);
 		return rc;
 	}
+	int rc = 0;
+	char *cgroup = NULL;
 	if (build_env(&p, opts) != 0) {
-		remove_tree(p.cwd);
-		plan_free(&p);
-		return halo_error_set(HALO_ENOMEM, "sandbox: out of memory");
+		rc = halo_error_set(HALO_ENOMEM, "sandbox: out of memory");
+		goto early_out;
+	}
+
+	if (avail & HALO_SANDBOX_ISO_USER) {
+		p.clone_flags = NS_FLAGS | (opts->isolate_network ? CLONE_NEWNET : 0);
+		p.flags = HALO_SANDBOX_ISO_USER | HALO_SANDBOX_ISO_PID | HALO_SANDBOX_ISO_MNT |
+			  (opts->isolate_network ? HALO_SANDBOX_ISO_NET : 0);
+		id_maps(&p);
+		p.tmp_dirs[0] = strdup("/tmp");
+		p.tmp_dirs[1] = strdup("/dev/shm");
+		if (!p.tmp_dirs[0] || !p.tmp_dirs[1]) {
+			rc = halo_error_set(HALO_ENOMEM, "sandbox: out of memory");
+			goto early_out;
+		}
+	} else {
+		p.landlock_abi = probe_landlock_abi;
+		if (p.landlock_abi > 0)
+			p.flags |= HALO_SANDBOX_ISO_LANDLOCK_FS | (p.landlock_abi >= 4 ? HALO_SANDBOX_ISO_LANDLOCK_NET : 0);
+		if (geteuid() == 0) {
+			/* Root without namespaces runs the sample as nobody, which also
+			 * makes RLIMIT_NPROC count. */
+			p.drop_to_nobody = 1;
+			p.flags |= HALO_SANDBOX_ISO_NOBODY;
+			if (chown(p.cwd, 65534, 65534) != 0) {
+				rc = halo_error_set(HALO_EIO, "sandbox: chown '%s': %s", p.cwd, strerror(errno));
+				goto early_out;
+			}
+		}
 	}
 	add_limit(&p, RLIMIT_CORE, 0);
 	if (opts->mem_bytes)
 		add_limit(&p, RLIMIT_AS, opts->mem_bytes);
 	if (opts->cpu_s)
 		add_limit(&p, RLIMIT_CPU, opts->cpu_s);
-	if (opts->max_procs)
-		add_limit(&p, RLIMIT_NPROC, opts->max_procs);
+	if (opts->max_procs) /* in a user namespace the count includes its init */
+		add_limit(&p, RLIMIT_NPROC, (uint64_t)opts->max_procs + (p.clone_flags ? 1 : 0));
 	if (opts->max_file_bytes)
 		add_limit(&p, RLIMIT_FSIZE, opts->max_file_bytes);
 	if (opts->max_open_files)
 		add_limit(&p, RLIMIT_NOFILE, opts->max_open_files);
+	if (opts->max_procs && geteuid() == 0 && p.clone_flags && (cgroup = cgroup_create(opts->max_procs))) {
+		p.wait_go = 1;
+		p.flags |= HALO_SANDBOX_ISO_PIDS_CGROUP;
+	}
 
+early_out:;
 	size_t out_cap = opts->stdout_cap ? opts->stdout_cap : DEFAULT_STDOUT_CAP;
 	size_t err_cap = opts->stderr_cap ? opts->stderr_cap : DEFAULT_STDERR_CAP;
 	halo_buf out, err;
 	halo_buf_init(&out, out_cap);
 	halo_buf_init(&err, err_cap);
-
 	/* [0,1]: stdin (a socket pair, so writing after the child is gone is
-	 * EPIPE without SIGPIPE), [2,3]: stdout, [4,5]: stderr, [6,7]: report. */
-	int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
-	int rc = 0;
+	 * EPIPE without SIGPIPE), [2,3]: stdout, [4,5]: stderr, [6,7]: report,
+	 * [8,9]: go. */
+	int fds[10] = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	int pidfd = -1;
+	if (rc)
+		goto out;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[0]) != 0 || pipe2(&fds[2], O_CLOEXEC) != 0 ||
-	    pipe2(&fds[4], O_CLOEXEC) != 0 || pipe2(&fds[6], O_CLOEXEC) != 0) {
+	    pipe2(&fds[4], O_CLOEXEC) != 0 || pipe2(&fds[6], O_CLOEXEC) != 0 ||
+	    (p.wait_go && pipe2(&fds[8], O_CLOEXEC) != 0)) {
 		rc = halo_error_set(HALO_EIO, "sandbox: pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -455,44 +903,60 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 	shutdown(fds[1], SHUT_WR);
 
 	double t0 = now_s();
-	pid_t self = getpid();
-	pid_t pid = fork();
+	/* A plain fork() where no namespace is made: it runs the atfork
+	 * handlers (and a sanitizer's) that keep the child's copies of locks
+	 * sane; the namespace child never calls anything that takes them. */
+	pid_t pid = p.clone_flags ? raw_clone(p.clone_flags) : fork();
 	if (pid < 0) {
-		rc = halo_error_set(HALO_ERROR, "sandbox: fork: %s", strerror(errno));
+		rc = halo_error_set(HALO_ERROR, "sandbox: %s: %s", p.clone_flags ? "clone" : "fork", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child_main(&p, opts, fds[1], fds[3], fds[5], fds[7], self);
+		child_main(&p, opts, fds, fds[8]);
 	setpgid(pid, pid); /* both sides, so no kill can race the child's own call */
 	close_fd(&fds[1]);
 	close_fd(&fds[3]);
 	close_fd(&fds[5]);
 	close_fd(&fds[7]);
+	close_fd(&fds[8]);
+	if (p.wait_go) {
+		if (cgroup_enter(cgroup, pid) != 0)
+			p.flags &= ~(unsigned)HALO_SANDBOX_ISO_PIDS_CGROUP;
+		ssize_t w = write(fds[9], "g", 1);
+		(void)w;
+		close_fd(&fds[9]);
+	}
 
-	/* Until exec, or a failure before it. */
+	/* Until exec (plain: the report pipe closes; namespaces: init says so),
+	 * or a failure before it. */
 	int msg[2];
 	ssize_t got;
 	do
 		got = read(fds[6], msg, sizeof(msg));
 	while (got < 0 && errno == EINTR);
-	close_fd(&fds[6]);
-	if (got == (ssize_t)sizeof(msg)) {
+	if (got != (ssize_t)sizeof(msg) ? p.clone_flags != 0 : msg[0] != MSG_STARTED) {
 		int status;
+		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		if (msg[0] == STAGE_EXEC && (msg[1] == ENOENT || msg[1] == EACCES || msg[1] == ENOEXEC))
+		if (got != (ssize_t)sizeof(msg))
+			rc = halo_error_set(HALO_ERROR, "sandbox: the sandbox's init died before starting '%s'", p.exe);
+		else if (msg[0] == STAGE_EXEC && (msg[1] == ENOENT || msg[1] == EACCES || msg[1] == ENOEXEC))
 			rc = halo_error_set(HALO_ENOTFOUND, "sandbox: cannot run '%s': %s", p.exe, strerror(msg[1]));
 		else
 			rc = halo_error_set(HALO_ERROR, "sandbox: %s '%s': %s",
-					    msg[0] == STAGE_EXEC ? "cannot run" : "cannot set up a sandbox for", p.exe,
-					    strerror(msg[1]));
+					    msg[0] == STAGE_EXEC ? "cannot run"
+					    : msg[0] == STAGE_NS ? "cannot set up namespaces for"
+								 : "cannot set up a sandbox for",
+					    p.exe, strerror(msg[1]));
 		goto out;
 	}
+	set_nonblock(fds[6]);
 
 	set_nonblock(fds[0]);
 	set_nonblock(fds[2]);
 	set_nonblock(fds[4]);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = (int)syscall(SBX_NR_PIDFD_OPEN, pid, 0);
 	const unsigned char *in_data = opts->stdin_data;
 	size_t in_left = opts->stdin_len;
 	if (!in_left)
@@ -512,7 +976,7 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 			break;
 		}
 		struct pollfd pf[4];
-		int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+		int n = 0, i_in = -1, i_out = -1, i_err = -1;
 		if (fds[0] >= 0) {
 			pf[n] = (struct pollfd){ fds[0], POLLOUT, 0 };
 			i_in = n++;
@@ -525,13 +989,11 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 			pf[n] = (struct pollfd){ fds[4], POLLIN, 0 };
 			i_err = n++;
 		}
-		if (pidfd >= 0) {
-			pf[n] = (struct pollfd){ pidfd, POLLIN, 0 };
-			i_pid = n++;
-		}
+		if (pidfd >= 0) /* readable at the exit, which waitid above then sees */
+			pf[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
 		int wait_ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
-		if (pidfd < 0 && wait_ms > 50)
-			wait_ms = 50; /* no pidfd: look for the exit now and then */
+		if (pidfd < 0 && wait_ms > 20)
+			wait_ms = 20; /* no pidfd (before Linux 5.3): look for the exit now and then */
 		int r = poll(pf, (nfds_t)n, wait_ms);
 		if (r < 0 && errno != EINTR) {
 			rc = halo_error_set(HALO_ERROR, "sandbox: poll: %s", strerror(errno));
@@ -555,23 +1017,26 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		}
 		if (i_err >= 0 && pf[i_err].revents)
 			drain_once(&fds[4], &err, err_cap, &err_over);
-		(void)i_pid; /* its readiness is seen by waitid at the top */
 	}
 	/* Whatever still runs in the group goes: on a timeout or overflow the
-	 * sample itself, after a normal exit anything it left behind. The group
-	 * id stays reserved until the leader is reaped below, so this cannot hit
-	 * an unrelated process. */
+	 * sample itself, after a normal exit anything it left behind (in a PID
+	 * namespace its init's exit already took everything). The group id stays
+	 * reserved until the leader is reaped below, so this cannot hit an
+	 * unrelated process. */
 	kill(-pid, SIGKILL);
 	if (!exited)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	res->wall_s = now_s() - t0;
+	if (p.clone_flags) {
+		/* The sample's own status, when init lived to see it. */
+		if (read(fds[6], msg, sizeof(msg)) == (ssize_t)sizeof(msg) && msg[0] == MSG_STATUS)
+			status = msg[1];
+	}
 	if (!res->out_truncated)
 		drain_now(&fds[2], &out, out_cap, &res->out_truncated);
 	drain_now(&fds[4], &err, err_cap, &err_over);
-	if (pidfd >= 0)
-		close(pidfd);
 	if (WIFEXITED(status)) {
 		res->exited = 1;
 		res->exit_code = WEXITSTATUS(status);
@@ -579,8 +1044,11 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		res->signaled = 1;
 		res->term_signal = WTERMSIG(status);
 	}
+	res->isolation = p.flags;
 out:
-	cleanup_fds(fds, 8);
+	if (pidfd >= 0)
+		close(pidfd);
+	cleanup_fds(fds, 10);
 	if (rc == 0) {
 		res->out_len = out.len;
 		res->out = halo_buf_detach(&out);
@@ -593,6 +1061,8 @@ out:
 	}
 	halo_buf_free(&out);
 	halo_buf_free(&err);
+	if (cgroup)
+		cgroup_remove(cgroup);
 	remove_tree(p.cwd);
 	plan_free(&p);
 	return rc;
@@ -608,7 +1078,3 @@ void halo_sandbox_result_free(halo_sandbox_result *res)
 	res->out_len = res->err_len = 0;
 }
 
-unsigned halo_sandbox_available_isolation(void)
-{
-	return 0;
-}

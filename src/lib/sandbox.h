@@ -54,6 +54,14 @@ typedef struct halo_sandbox_opts {
 #define HALO_SANDBOX_ISO_NET 0x1 /* private network namespace */
 #define HALO_SANDBOX_ISO_PID 0x2 /* private PID namespace */
 #define HALO_SANDBOX_ISO_USER 0x4 /* private user namespace */
+#define HALO_SANDBOX_ISO_MNT 0x8  /* mount namespace: everything read-only but the private
+				     directory; private tmpfs on /tmp and /dev/shm; own /proc */
+#define HALO_SANDBOX_ISO_LANDLOCK_FS 0x10  /* no namespaces: Landlock allows writes only in
+					      the private directory (and to files under /dev) */
+#define HALO_SANDBOX_ISO_LANDLOCK_NET 0x20 /* no namespaces: Landlock denies TCP bind/connect */
+#define HALO_SANDBOX_ISO_PIDS_CGROUP 0x40  /* root: a pids cgroup caps the process count
+					      (RLIMIT_NPROC does not bind host root) */
+#define HALO_SANDBOX_ISO_NOBODY 0x80 /* root without namespaces: the sample ran as nobody */
 
 typedef struct halo_sandbox_result {
 	int exited;        /* 1: exited normally with exit_code */
