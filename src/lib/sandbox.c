@@ -547,14 +547,63 @@ static void sample_exec(const plan *p, const halo_sandbox_opts *o)
 	child_fail(STAGE_EXEC);
 }
 
-/* PID 1 of the new namespaces: sets them up, runs the sample as its child,
- * reaps orphans, and reports the sample's status. Its exit takes every
- * process left in the namespace with it. */
-static void ns_init(const plan *p, const halo_sandbox_opts *o) __attribute__((noreturn));
-static void ns_init(const plan *p, const halo_sandbox_opts *o)
+/* Kills every process left below this one. As a child subreaper it inherits
+ * each orphan whose parent dies, so killing its children round after round
+ * until none is left reaches descendants that left the process group with
+ * setsid(). Needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN);
+ * without it only the sample's group is killed. */
+static void sweep(pid_t group)
 {
-	if (ns_setup(p) != 0)
+	char path[64] = "/proc/self/task/", digits[16];
+	size_t n = cstrlen(path), k = 0;
+	for (unsigned v = (unsigned)getpid(); v || !k; v /= 10)
+		digits[k++] = (char)('0' + v % 10);
+	while (k)
+		path[n++] = digits[--k];
+	memcpy(path + n, "/children", 10);
+	kill(-group, SIGKILL);
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		char buf[4096];
+		ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+		if (fd >= 0)
+			close(fd);
+		int killed = 0;
+		pid_t pid = 0;
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				pid = pid * 10 + (buf[i] - '0');
+			} else if (pid) {
+				kill(pid, SIGKILL);
+				killed = 1;
+				pid = 0;
+			}
+		}
+		int st;
+		pid_t r;
+		while ((r = waitpid(-1, &st, killed ? 0 : WNOHANG)) > 0)
+			killed = 0;
+		if (r < 0 && errno == ECHILD)
+			return;
+		if (got < 0 && r == 0)
+			return; /* no children list: the group kill is all we can do */
+		if (r == 0 && !killed)
+			usleep(1000);
+	}
+}
+
+/* The parent of the sample inside the sandbox. With namespaces it is PID 1:
+ * it sets them up, reaps orphans, and its exit takes every process left in
+ * the namespace with it. Without, it is a child subreaper that sweeps up
+ * after the sample. Either way it reports the sample's status (as PID 1 it
+ * could not die by the sample's signal to pass it on). */
+static void sandbox_init(const plan *p, const halo_sandbox_opts *o) __attribute__((noreturn));
+static void sandbox_init(const plan *p, const halo_sandbox_opts *o)
+{
+	if (p->clone_flags && ns_setup(p) != 0)
 		child_fail(STAGE_NS);
+	if (!p->clone_flags)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	int e[2];
 	if (pipe2(e, O_CLOEXEC) != 0)
 		child_fail(STAGE_SETUP);
@@ -566,8 +615,16 @@ static void ns_init(const plan *p, const halo_sandbox_opts *o)
 			_exit(127);
 		close(e[0]);
 		close(e[1]);
+		if (!p->clone_flags) {
+			/* Its own group, which the caller kills on a timeout while
+			 * this init lives on to sweep. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			setpgid(0, 0);
+		}
 		sample_exec(p, o);
 	}
+	if (!p->clone_flags)
+		setpgid(g, g);
 	close(e[1]);
 	close(0);
 	close(1);
@@ -579,14 +636,18 @@ static void ns_init(const plan *p, const halo_sandbox_opts *o)
 	while (got < 0 && errno == EINTR);
 	if (got == (ssize_t)sizeof(msg)) {
 		report(msg[0], msg[1]);
+		if (!p->clone_flags)
+			sweep(g);
 		_exit(127);
 	}
 	close(e[0]);
-	report(MSG_STARTED, 0);
+	report(MSG_STARTED, (int)g);
 	for (;;) {
 		int st;
 		pid_t r = waitpid(-1, &st, 0);
 		if (r == g) {
+			if (!p->clone_flags)
+				sweep(g);
 			report(MSG_STATUS, st);
 			_exit(0);
 		}
@@ -610,9 +671,7 @@ static void child_main(const plan *p, const halo_sandbox_opts *o, const int fds[
 			_exit(127);
 		close(4);
 	}
-	if (p->clone_flags)
-		ns_init(p, o);
-	sample_exec(p, o);
+	sandbox_init(p, o);
 }
 
 /* ---- the parent ---------------------------------------------------------- */
@@ -837,7 +896,7 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 		goto early_out;
 	}
 
-	if (avail & HALO_SANDBOX_ISO_USER) {
+	if ((avail & HALO_SANDBOX_ISO_USER) && !opts->no_namespaces) {
 		p.clone_flags = NS_FLAGS | (opts->isolate_network ? CLONE_NEWNET : 0);
 		p.flags = HALO_SANDBOX_ISO_USER | HALO_SANDBOX_ISO_PID | HALO_SANDBOX_ISO_MNT |
 			  (opts->isolate_network ? HALO_SANDBOX_ISO_NET : 0);
@@ -927,20 +986,19 @@ early_out:;
 		close_fd(&fds[9]);
 	}
 
-	/* Until exec (plain: the report pipe closes; namespaces: init says so),
-	 * or a failure before it. */
+	/* Until the sandbox's init says the sample runs, or a failure before. */
 	int msg[2];
 	ssize_t got;
 	do
 		got = read(fds[6], msg, sizeof(msg));
 	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(msg) ? p.clone_flags != 0 : msg[0] != MSG_STARTED) {
+	if (got != (ssize_t)sizeof(msg) || msg[0] != MSG_STARTED) {
 		int status;
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		if (got != (ssize_t)sizeof(msg))
-			rc = halo_error_set(HALO_ERROR, "sandbox: the sandbox's init died before starting '%s'", p.exe);
+			rc = halo_error_set(HALO_ERROR, "sandbox: the sandbox died before starting '%s'", p.exe);
 		else if (msg[0] == STAGE_EXEC && (msg[1] == ENOENT || msg[1] == EACCES || msg[1] == ENOEXEC))
 			rc = halo_error_set(HALO_ENOTFOUND, "sandbox: cannot run '%s': %s", p.exe, strerror(msg[1]));
 		else
@@ -952,6 +1010,7 @@ early_out:;
 		goto out;
 	}
 	set_nonblock(fds[6]);
+	pid_t sample_pid = msg[1]; /* meaningful without a PID namespace */
 
 	set_nonblock(fds[0]);
 	set_nonblock(fds[2]);
@@ -1018,22 +1077,36 @@ early_out:;
 		if (i_err >= 0 && pf[i_err].revents)
 			drain_once(&fds[4], &err, err_cap, &err_over);
 	}
-	/* Whatever still runs in the group goes: on a timeout or overflow the
-	 * sample itself, after a normal exit anything it left behind (in a PID
-	 * namespace its init's exit already took everything). The group id stays
-	 * reserved until the leader is reaped below, so this cannot hit an
-	 * unrelated process. */
+	/* Whatever still runs goes: on a timeout or overflow the sample itself,
+	 * after a normal exit anything it left behind. With a PID namespace,
+	 * killing its init takes everything. Without, the sample's group is
+	 * killed and the init (a subreaper) sweeps up the rest and exits; it is
+	 * killed too if it takes long. Group ids stay reserved until their
+	 * leaders are reaped, so no kill here can hit an unrelated process. */
+	if (!p.clone_flags && !exited) {
+		kill(-sample_pid, SIGKILL);
+		double grace = now_s() + 5;
+		while (now_s() < grace) {
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+				exited = 1;
+				break;
+			}
+			struct pollfd pf = { pidfd, POLLIN, 0 };
+			if (pidfd < 0 || poll(&pf, 1, 100) < 0)
+				usleep(5000);
+		}
+	}
 	kill(-pid, SIGKILL);
 	if (!exited)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	res->wall_s = now_s() - t0;
-	if (p.clone_flags) {
-		/* The sample's own status, when init lived to see it. */
-		if (read(fds[6], msg, sizeof(msg)) == (ssize_t)sizeof(msg) && msg[0] == MSG_STATUS)
-			status = msg[1];
-	}
+	/* The sample's own status, when its init lived to see it. */
+	if (read(fds[6], msg, sizeof(msg)) == (ssize_t)sizeof(msg) && msg[0] == MSG_STATUS)
+		status = msg[1];
 	if (!res->out_truncated)
 		drain_now(&fds[2], &out, out_cap, &res->out_truncated);
 	drain_now(&fds[4], &err, err_cap, &err_over);

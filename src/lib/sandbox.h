@@ -46,9 +46,11 @@ typedef struct halo_sandbox_opts {
 	unsigned max_open_files;    /* RLIMIT_NOFILE; 0 = no limit */
 	int isolate_network;        /* 1 = new network namespace when the kernel allows it */
 	const char *tmp_parent;     /* parent of the private cwd; NULL = $TMPDIR or /tmp */
+	int no_namespaces;          /* 1 = use the fallbacks even where namespaces are allowed
+	                               (tests; docs/sandbox.md) */
 } halo_sandbox_opts;
 #define HALO_SANDBOX_OPTS_VERSION 1
-#define HALO_SANDBOX_OPTS_INIT { HALO_SANDBOX_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, 1, NULL }
+#define HALO_SANDBOX_OPTS_INIT { HALO_SANDBOX_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, 1, NULL, 0 }
 
 /* Bits of halo_sandbox_result.isolation: what was actually applied. */
 #define HALO_SANDBOX_ISO_NET 0x1 /* private network namespace */

@@ -59,7 +59,7 @@ static void run_checked(const halo_sandbox_opts *o, halo_sandbox_result *res)
 	closedir(d);
 	/* What the kernel allows is what was applied. */
 	unsigned avail = halo_sandbox_available_isolation();
-	if (avail & HALO_SANDBOX_ISO_USER) {
+	if ((avail & HALO_SANDBOX_ISO_USER) && !o->no_namespaces) {
 		unsigned want = HALO_SANDBOX_ISO_USER | HALO_SANDBOX_ISO_PID | HALO_SANDBOX_ISO_MNT |
 				(o->isolate_network ? HALO_SANDBOX_ISO_NET : 0);
 		assert_int_equal(res->isolation & want, want);
@@ -509,6 +509,121 @@ static void test_network(void **state)
 	close(ls);
 }
 
+/* ---- the fallbacks, forced: no namespaces ---------------------------------- */
+
+/* Root's fallback runs the sample as nobody, who cannot reach a python3 under
+ * /root (pyenv): use the system one then. */
+static const char *fallback_python(void)
+{
+	if (geteuid() != 0)
+		return "python3";
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : NULL;
+}
+
+static int fallback_run(const char *code, double timeout_s, halo_sandbox_result *res)
+{
+	const char *py = fallback_python();
+	if (!py)
+		return -1;
+	const char *argv[] = { py, "-c", code, NULL };
+	char parent[4096];
+	halo_sandbox_opts o = sample_opts(argv, timeout_s, parent, sizeof(parent));
+	o.no_namespaces = 1;
+	chmod(parent, 0711); /* nobody must be able to pass through to its directory */
+	run_checked(&o, res);
+	return 0;
+}
+
+static void test_fallback(void **state)
+{
+	(void)state;
+	halo_sandbox_result r;
+	if (fallback_run("import sys\nprint('hi')\nsys.exit(4)", 20, &r) != 0) {
+		skip();
+		return;
+	}
+	print_message("fallback isolation: 0x%x\n", r.isolation);
+	assert_int_equal(r.isolation & (HALO_SANDBOX_ISO_USER | HALO_SANDBOX_ISO_PID | HALO_SANDBOX_ISO_NET), 0);
+	assert_string_equal(r.out, "hi\n");
+	assert_int_equal(r.exit_code, 4);
+	unsigned iso = r.isolation;
+	halo_sandbox_result_free(&r);
+	if (geteuid() == 0)
+		assert_true(iso & HALO_SANDBOX_ISO_NOBODY);
+
+	/* the subreaper sweeps up what left the group */
+	double t = now_s();
+	fallback_run("# halo-sbx-fb-setsid\nimport os, time\nif os.fork() == 0:\n    os.setsid()\n"
+		     "    if os.fork() == 0:\n        time.sleep(10**6)\n    os._exit(0)\ntime.sleep(10**6)",
+		     1, &r);
+	assert_true(now_s() - t < 15);
+	assert_int_equal(r.timed_out, 1);
+	halo_sandbox_result_free(&r);
+	assert_none_left("halo-sbx-fb-setsid");
+	fallback_run("# halo-sbx-fb-orphan\nimport os, time\nif os.fork() == 0:\n    os.setsid()\n    os.close(1)\n"
+		     "    time.sleep(10**6)\nprint('done')",
+		     30, &r);
+	assert_int_equal(r.timed_out, 0);
+	assert_string_equal(r.out, "done\n");
+	halo_sandbox_result_free(&r);
+	assert_none_left("halo-sbx-fb-orphan");
+
+	/* fork bomb: RLIMIT_NPROC binds (nobody, or the calling user) */
+	fallback_run("# halo-sbx-fb-bomb\nimport os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+		     2, &r);
+	assert_int_equal(r.timed_out, 1);
+	halo_sandbox_result_free(&r);
+	assert_none_left("halo-sbx-fb-bomb");
+
+	fallback_run("x = bytearray(50 * 2**30)", 20, &r);
+	assert_non_null(strstr(r.err, "MemoryError"));
+	halo_sandbox_result_free(&r);
+
+	if (iso & HALO_SANDBOX_ISO_LANDLOCK_FS) {
+		char code[1024], marker[64];
+		snprintf(marker, sizeof(marker), "halo-sbx-fb-%d", (int)getpid());
+		snprintf(code, sizeof(code),
+			 "import os\nfor d in [os.path.dirname(os.getcwd()), '/tmp', '/dev/shm', '/var/tmp']:\n"
+			 "    try:\n        open(os.path.join(d, '%s'), 'w').write('x')\n        print('wrote', d)\n"
+			 "    except OSError as e:\n        pass\nopen('mine', 'w').write('ok')\nprint(open('mine').read())",
+			 marker);
+		fallback_run(code, 20, &r);
+		assert_string_equal(r.out, "ok\n");
+		halo_sandbox_result_free(&r);
+		const char *dirs[] = { "/tmp", "/dev/shm", "/var/tmp" };
+		for (int i = 0; i < 3; i++) {
+			char path[256];
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], marker);
+			if (access(path, F_OK) == 0) {
+				unlink(path);
+				fail_msg("the fallback let the sample write %s", path);
+			}
+		}
+	}
+	if (iso & HALO_SANDBOX_ISO_LANDLOCK_NET) {
+		int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a;
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		socklen_t alen = sizeof(a);
+		assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(listen(ls, 8), 0);
+		assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+		char code[512];
+		snprintf(code, sizeof(code),
+			 "import socket\ntry:\n    socket.create_connection(('127.0.0.1', %d), timeout=3)\n"
+			 "    print('connected')\nexcept OSError as e:\n    print('refused')",
+			 ntohs(a.sin_port));
+		fallback_run(code, 20, &r);
+		assert_string_equal(r.out, "refused\n");
+		struct pollfd pf = { ls, POLLIN, 0 };
+		assert_int_equal(poll(&pf, 1, 200), 0);
+		halo_sandbox_result_free(&r);
+		close(ls);
+	}
+}
+
 /* Many sandboxes at once from different threads. */
 struct worker {
 	int id, ok;
@@ -576,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_stdout_cap),       cmocka_unit_test(test_big_stdin),
 		cmocka_unit_test(test_write_outside),    cmocka_unit_test(test_cleanup),
 		cmocka_unit_test(test_network),          cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
