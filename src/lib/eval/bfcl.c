@@ -9,10 +9,13 @@
 #include "error.h"
 
 #include <jansson.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #define CAP_TEXT ((size_t)16 << 20) /* largest answer or JSON document accepted */
 
@@ -2015,47 +2018,72 @@ static void type_checker(const char *param, const halo_pyval *value, const halo_
 		expected_desc, halo_pyval_type_name(value));
 }
 
-/* standardize_string: drop " ,./-_*^", lowercase, ' -> ". Lowercasing covers
- * ASCII, Latin-1, Greek and Cyrillic capitals (Python's str.lower does all
- * of Unicode). */
+/* Unicode lowercasing through glibc's C.UTF-8 tables (towlower_l), created
+ * once; without that locale only ASCII is lowered. */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* standardize_string: drop " ,./-_*^", lowercase (Python's str.lower), and
+ * turn ' into ". */
 static halo_pyval *standardize(const halo_pyval *v)
 {
 	halo_buf b;
-	halo_buf_init(&b, v->len + 1);
+	halo_buf_init(&b, 2 * v->len + 1);
 	const unsigned char *s = (const unsigned char *)v->s;
 	int rc = 0;
-	for (size_t k = 0; k < v->len && rc == 0; k++) {
+	pthread_once(&utf8_once, utf8_locale_init);
+	for (size_t k = 0; k < v->len && rc == 0;) {
 		unsigned char c = s[k];
-		if (strchr(" ,./-_*^", c) && c)
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c + 32);
-		if (c == '\'')
-			c = '"';
-		if (c == 0xC3 && k + 1 < v->len && s[k + 1] >= 0x80 && s[k + 1] <= 0x9E && s[k + 1] != 0x97) {
-			char u[2] = { (char)0xC3, (char)(s[k + 1] + 0x20) };
-			rc = halo_buf_add(&b, u, 2);
+		if (c < 0x80) {
 			k++;
+			if (c && strchr(" ,./-_*^", c))
+				continue;
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c + 32);
+			if (c == '\'')
+				c = '"';
+			rc = halo_buf_add(&b, &c, 1);
 			continue;
 		}
-		if (c == 0xCE && k + 1 < v->len && s[k + 1] >= 0x91 && s[k + 1] <= 0xA9 && s[k + 1] != 0xA2) {
-			/* Greek capitals U+0391..U+03A9 -> U+03B1..U+03C9 */
-			unsigned cp = 0x380u + (s[k + 1] & 0x3Fu) + 0x20u;
-			char u[2] = { (char)(0xC0 | (cp >> 6)), (char)(0x80 | (cp & 0x3F)) };
-			rc = halo_buf_add(&b, u, 2);
-			k++;
-			continue;
+		size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		if (k + n > v->len)
+			n = v->len - k;
+		unsigned long cp = n == 1 ? c : (unsigned long)(c & (n == 4 ? 0x07 : n == 3 ? 0x0F : 0x1F));
+		for (size_t j = 1; j < n; j++)
+			cp = (cp << 6) | (s[k + j] & 0x3F);
+		if (n == 1 || cp < 0x80) {
+			/* not UTF-8: keep the bytes */
+			rc = halo_buf_add(&b, s + k, n);
+		} else if (cp == 0x130) {
+			rc = halo_buf_adds(&b, "i\xcc\x87"); /* Python: "i" + combining dot */
+		} else {
+			unsigned long lo = utf8_locale ? (unsigned long)towlower_l((wint_t)cp, utf8_locale) : cp;
+			char u[4];
+			size_t m;
+			if (lo < 0x800) {
+				u[0] = (char)(0xC0 | (lo >> 6));
+				u[1] = (char)(0x80 | (lo & 0x3F));
+				m = 2;
+			} else if (lo < 0x10000) {
+				u[0] = (char)(0xE0 | (lo >> 12));
+				u[1] = (char)(0x80 | ((lo >> 6) & 0x3F));
+				u[2] = (char)(0x80 | (lo & 0x3F));
+				m = 3;
+			} else {
+				u[0] = (char)(0xF0 | (lo >> 18));
+				u[1] = (char)(0x80 | ((lo >> 12) & 0x3F));
+				u[2] = (char)(0x80 | ((lo >> 6) & 0x3F));
+				u[3] = (char)(0x80 | (lo & 0x3F));
+				m = 4;
+			}
+			rc = halo_buf_add(&b, u, m);
 		}
-		if (c == 0xD0 && k + 1 < v->len && s[k + 1] >= 0x80 && s[k + 1] <= 0xAF) {
-			/* Cyrillic U+0400..U+042F */
-			unsigned cp = 0x400u + (s[k + 1] & 0x3Fu);
-			cp = cp < 0x410 ? cp + 0x50 : cp + 0x20;
-			char u[2] = { (char)(0xC0 | (cp >> 6)), (char)(0x80 | (cp & 0x3F)) };
-			rc = halo_buf_add(&b, u, 2);
-			k++;
-			continue;
-		}
-		rc = halo_buf_add(&b, &c, 1);
+		k += n;
 	}
 	halo_pyval *r = rc ? NULL : halo_pyval_str(b.ptr ? b.ptr : "", b.len);
 	halo_buf_free(&b);
