@@ -506,7 +506,6 @@ static int check_paragraphs(const uint32_t *t, size_t n, long long want)
 	long long parts = 0;
 	size_t start = 0, i = 0;
 	int bad = 0;
-	size_t last_start = 0;
 	while (i <= n) {
 		size_t ms = i, me = 0;
 		int match = 0;
@@ -531,7 +530,6 @@ static int check_paragraphs(const uint32_t *t, size_t n, long long want)
 				else
 					bad = 1;
 			}
-			last_start = start;
 			if (i == n)
 				break;
 			start = i = me;
@@ -539,7 +537,6 @@ static int check_paragraphs(const uint32_t *t, size_t n, long long want)
 		}
 		i++;
 	}
-	(void)last_start;
 	/* a blank first part is both first and, when alone, last: counted once */
 	return !bad && parts == want;
 }

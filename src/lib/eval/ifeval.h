@@ -59,9 +59,8 @@ int halo_ifeval_check(const halo_dataset_record *rec, const char *response, size
 		      halo_ifeval_result *out);
 
 /*
- * One instruction: id, its kwargs as a JSON object text ("{}" or NULL for
- * none), the prompt (used by nothing among the 25 today; may be NULL).
- * Sets *strict and *loose to 0 or 1.
+ * One instruction: id and its kwargs as a JSON object text ("{}" or NULL
+ * for none). Sets *strict and *loose to 0 or 1. Errors as halo_ifeval_check.
  */
 int halo_ifeval_check_one(const char *id, const char *kwargs_json, const char *response,
 			  size_t response_len, int *strict, int *loose);
