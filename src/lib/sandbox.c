@@ -21,6 +21,10 @@
 #include <pthread.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,6 +525,57 @@ static int landlock(const plan *p)
 	return rc;
 }
 
+/*
+ * seccomp: no AF_UNIX sockets of its own (socketpair() stays). A socket file
+ * such as a session bus, an agent or a container daemon can be connected to
+ * through a read-only mount and neither a network namespace nor Landlock
+ * stops that. Foreign syscall ABIs (x32, i386 with its socketcall()) are
+ * refused outright, so the filter cannot be bypassed through them.
+ */
+#if defined(__x86_64__)
+#define SBX_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SBX_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef SBX_AUDIT_ARCH
+static const struct sock_filter seccomp_code[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SBX_AUDIT_ARCH, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#if defined(__x86_64__)
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* x32 */, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+#endif
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+#endif
+
+static int seccomp_filter(void)
+{
+#ifdef SBX_AUDIT_ARCH
+	struct sock_fprog prog = { (unsigned short)(sizeof(seccomp_code) / sizeof(seccomp_code[0])),
+				   (struct sock_filter *)(uintptr_t)seccomp_code };
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+#else
+	return 0;
+#endif
+}
+
+static unsigned seccomp_iso(void)
+{
+#ifdef SBX_AUDIT_ARCH
+	return HALO_SANDBOX_ISO_NO_UNIX;
+#else
+	return 0;
+#endif
+}
+
 /* The last steps before the sample: limits, privileges, exec. */
 static void sample_exec(const plan *p, const halo_sandbox_opts *o) __attribute__((noreturn));
 static void sample_exec(const plan *p, const halo_sandbox_opts *o)
@@ -542,6 +597,8 @@ static void sample_exec(const plan *p, const halo_sandbox_opts *o)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		child_fail(STAGE_SETUP);
 	if (p->landlock_abi > 0 && landlock(p) != 0)
+		child_fail(STAGE_SETUP);
+	if ((p->flags & HALO_SANDBOX_ISO_NO_UNIX) && seccomp_filter() != 0)
 		child_fail(STAGE_SETUP);
 	execve(p->exe, (char *const *)(uintptr_t)o->argv, p->env);
 	child_fail(STAGE_EXEC);
@@ -772,7 +829,7 @@ static void probe(void)
 unsigned halo_sandbox_available_isolation(void)
 {
 	pthread_once(&probe_once, probe);
-	unsigned iso = probe_iso;
+	unsigned iso = probe_iso | seccomp_iso();
 	if (!(iso & HALO_SANDBOX_ISO_USER) && probe_landlock_abi > 0)
 		iso |= HALO_SANDBOX_ISO_LANDLOCK_FS | (probe_landlock_abi >= 4 ? HALO_SANDBOX_ISO_LANDLOCK_NET : 0);
 	return iso;
@@ -922,6 +979,7 @@ int halo_sandbox_run(const halo_sandbox_opts *opts, halo_sandbox_result *res)
 			}
 		}
 	}
+	p.flags |= seccomp_iso();
 	add_limit(&p, RLIMIT_CORE, 0);
 	if (opts->mem_bytes)
 		add_limit(&p, RLIMIT_AS, opts->mem_bytes);

@@ -64,6 +64,7 @@ typedef struct halo_sandbox_opts {
 #define HALO_SANDBOX_ISO_PIDS_CGROUP 0x40  /* root: a pids cgroup caps the process count
 					      (RLIMIT_NPROC does not bind host root) */
 #define HALO_SANDBOX_ISO_NOBODY 0x80 /* root without namespaces: the sample ran as nobody */
+#define HALO_SANDBOX_ISO_NO_UNIX 0x100 /* seccomp: no AF_UNIX sockets (x86_64, aarch64) */
 
 typedef struct halo_sandbox_result {
 	int exited;        /* 1: exited normally with exit_code */
