@@ -29,4 +29,17 @@ int test_catalog_teardown(void **state);
 /* Writes `len` bytes to `path`; fails the test on error. */
 void test_write_file(const char *path, const void *data, size_t len);
 
+/* A private oracle server (tests/tools/oracle_server.py, python3 from PATH)
+ * on 127.0.0.1 and a free port. `extra` is a NULL-terminated list of more
+ * arguments (or NULL). test_oracle_start fails the test unless it listens
+ * within 10 s; test_oracle_stop kills it (safe to call twice). */
+typedef struct test_oracle {
+	int pid;
+	char url[64];    /* http://127.0.0.1:PORT */
+	char log[4096];  /* its JSON Lines request log */
+	char dir[4096];  /* its scratch directory */
+} test_oracle;
+void test_oracle_start(test_oracle *o, const char *answers_path, const char *const *extra);
+void test_oracle_stop(test_oracle *o);
+
 #endif
