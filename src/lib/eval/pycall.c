@@ -957,6 +957,7 @@ static int parse_number(parser *p, halo_pyval **out)
 	if (is_id_char(at(p, 0)))
 		return perr(p, "invalid decimal literal");
 	halo_pyval *v;
+	buf[n] = '\0'; /* "1." ends without a digit run to terminate it */
 	if (is_float) {
 		v = node(p, HALO_PY_FLOAT);
 		if (!v)
@@ -1477,7 +1478,7 @@ static int parse_expr(parser *p, halo_pyval **out)
 			p->depth--;
 			return perr(p, "unary operators apply only to constants here");
 		}
-		halo_pyval *v;
+		halo_pyval *v = NULL;
 		rc = parse_atom(p, &v);
 		if (rc == 0)
 			rc = negate(p, v);
