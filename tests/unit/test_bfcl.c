@@ -211,7 +211,10 @@ static void test_checker_rules(void **state)
 	/* undecodable */
 	EXPECT("I would call math.f with n=3", X, "ast_decoder:decoder_failed");
 	EXPECT("[math.f(n=3, s='New York, NY'", X, "ast_decoder:decoder_failed");
-	EXPECT("[math.f(n=1+2, s='New York, NY')]", X, "ast_decoder:decoder_failed");
+	EXPECT("[math.f(n=1+2, s='New York, NY')]", P, ""); /* evaluated, as the reference's eval() */
+	EXPECT("[math.f(n=x[0], s='New York, NY')]", W, "type_error:simple"); /* the text "x[0]" */
+	EXPECT("[math.f(n=x[0:1], s='New York, NY')]", X, "ast_decoder:decoder_failed");
+	EXPECT("[math.f(n=3j, s='New York, NY')]", W, "type_error:simple");
 	{
 		static const char f2[] = "[{\"name\": \"f\", \"description\": \"\", \"parameters\": {\"type\": \"dict\", \"properties\": "
 					 "{\"l\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}, \"description\": \"\"}}, \"required\": []}}]";

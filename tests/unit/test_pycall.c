@@ -103,7 +103,26 @@ static void test_literals(void **state)
 	expect_repr("Counter()", "'Counter()'");                /* a call without keywords: its text */
 	expect_repr("foo(1, \"a\")", "\"foo(1, 'a')\"");
 	expect_repr("mod.g(x=1, y='z')", "{'mod.g': {'x': 1, 'y': 'z'}}"); /* with keywords: a dict */
+	expect_repr("g(x=1, y=2, x=3)", "{'g': {'x': 3, 'y': 2}}");        /* ast.parse keeps repeats */
+	expect_repr("j[\"k\"]", "\"j['k']\"");                              /* a subscript: its text */
 	expect_repr("  [ 1 ,\n  2 ]  # comment", "[1, 2]");
+	/* arithmetic is evaluated (the reference eval()s a BinOp) */
+	expect_repr("1 + 2", "3");
+	expect_repr("2 * 3 - 4", "2");
+	expect_repr("1 - 2 - 3", "-4");
+	expect_repr("2 ** 3 ** 2", "512");
+	expect_repr("7 // 2", "3");
+	expect_repr("-7 // 2", "-4");
+	expect_repr("-7 % 3", "2");
+	expect_repr("7 / 2", "3.5");
+	expect_repr("1 / 4 + 0.5", "0.75");
+	expect_repr("2 ** -1", "0.5");
+	expect_repr("-5 + 1", "-4");
+	expect_repr("+5 + 1", "6");   /* eval: unary plus is identity inside a BinOp */
+	expect_repr("(1 + 2) * 3", "9");
+	expect_repr("[1e3 * 2, True + 1]", "[2000.0, 2]");
+	expect_repr("1j", "1j");     /* complex: opaque */
+	expect_repr("2.5j", "2.5j");
 }
 
 static void test_bad_literals(void **state)
@@ -111,9 +130,9 @@ static void test_bad_literals(void **state)
 	(void)state;
 	static const char *const bad[] = {
 		"", "[", "]", "[1,,2]", "(1", "{1: 2", "{1, 2}", "{**d}", "'abc", "'''abc''", "\"a\nb\"",
-		"012", "1__0", "1_", "0x", "1abc", "1j", "b'x'", "f'x'", "'\\x4'", "'\\u12'", "'\\N{DASH}'",
-		"'\\ud800'", "1 + 2", "x.y", "a[0]", "lambda: 1", "-x", "-'a'", "-None", "--1", "not", "if",
-		"f(**kw)", "f(a=1, a=2)", "f(a=1, 2)", "f(True=1)", "{[1]: 2}", "{{}: 1}", "1 2", "x == 1",
+		"012", "1__0", "1_", "0x", "1abc", "1jx", "b'x'", "f'x'", "'\\x4'", "'\\u12'", "'\\N{DASH}'",
+		"'\\ud800'", "x.y", "1 / 0", "2 ** 64", "'a' + 'b'", "x + 1", "-(1 + 2)", "-2 ** 2", "~1 + 2", "a[0:1]", "lambda: 1", "-x", "-'a'", "-None", "--1", "not", "if",
+		"f(**kw)", "f(a=1, 2)", "f(True=1)", "{[1]: 2}", "{{}: 1}", "1 2", "x == 1",
 		"f(1)(2)", "[1] [0]",
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)

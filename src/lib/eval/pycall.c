@@ -241,6 +241,7 @@ const char *halo_pyval_type_name(const halo_pyval *v)
 	case HALO_PY_LIST: return "list";
 	case HALO_PY_TUPLE: return "tuple";
 	case HALO_PY_DICT: return "dict";
+	case HALO_PY_OTHER: return "complex";
 	}
 	return "object";
 }
@@ -313,6 +314,7 @@ int halo_pyval_eq(const halo_pyval *a, const halo_pyval *b)
 		return 0;
 	switch (a->kind) {
 	case HALO_PY_NONE: return 1;
+	case HALO_PY_OTHER:
 	case HALO_PY_STR: return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 	case HALO_PY_LIST:
 	case HALO_PY_TUPLE:
@@ -424,6 +426,11 @@ static int repr_str(const char *s, size_t len, halo_buf *out)
 			rc = halo_buf_adds(out, "\\t");
 		else if (c < 0x20 || c == 0x7f)
 			rc = halo_buf_addf(out, "\\x%02x", c);
+		else if (c == 0xC2 && k + 1 < len && (unsigned char)s[k + 1] >= 0x80 && (unsigned char)s[k + 1] <= 0xA0) {
+			/* C1 controls and U+00A0 are not printable to Python */
+			rc = halo_buf_addf(out, "\\x%02x", (unsigned char)s[k + 1]);
+			k++;
+		}
 		else
 			rc = halo_buf_add(out, &s[k], 1);
 	}
@@ -437,7 +444,8 @@ int halo_pyval_repr(const halo_pyval *v, halo_buf *out)
 	case HALO_PY_NONE: return halo_buf_adds(out, "None");
 	case HALO_PY_BOOL: return halo_buf_adds(out, v->i ? "True" : "False");
 	case HALO_PY_INT: return halo_buf_addf(out, "%lld", (long long)v->i);
-	case HALO_PY_BIGINT: return halo_buf_adds(out, v->s);
+	case HALO_PY_BIGINT:
+	case HALO_PY_OTHER: return halo_buf_adds(out, v->s);
 	case HALO_PY_FLOAT: return halo_py_float_repr(v->f, out);
 	case HALO_PY_STR: return repr_str(v->s, v->len, out);
 	case HALO_PY_LIST:
@@ -542,7 +550,8 @@ int halo_pyval_to_json(const halo_pyval *v, json_t **out)
 	case HALO_PY_BOOL: j = json_boolean(v->i); break;
 	case HALO_PY_INT: j = json_integer((json_int_t)v->i); break;
 	case HALO_PY_BIGINT:
-		return halo_error_set(HALO_EFORMAT, "int %.40s does not fit in JSON", v->s);
+	case HALO_PY_OTHER:
+		return halo_error_set(HALO_EFORMAT, "%s %.40s does not fit in JSON", halo_pyval_type_name(v), v->s);
 	case HALO_PY_FLOAT:
 		if (!isfinite(v->f))
 			return halo_error_set(HALO_EFORMAT, "float %g does not fit in JSON", v->f);
@@ -952,12 +961,29 @@ static int parse_number(parser *p, halo_pyval **out)
 				return rc;
 		}
 	}
-	if (at(p, 0) == 'j' || at(p, 0) == 'J')
-		return perr(p, "complex literals are not supported");
+	buf[n] = '\0'; /* "1." ends without a digit run to terminate it */
+	halo_pyval *v;
+	if (at(p, 0) == 'j' || at(p, 0) == 'J') {
+		/* complex: kept as an opaque value (never equal to an answer) */
+		p->pos++;
+		if (is_id_char(at(p, 0)))
+			return perr(p, "invalid imaginary literal");
+		halo_buf b = HALO_BUF_INIT;
+		double f = base == 10 ? strtod(buf, NULL) : (double)strtoull(buf, NULL, base);
+		int rc = f == trunc(f) && fabs(f) < 1e16 ? halo_buf_addf(&b, "%.0f", f) : halo_py_float_repr(f, &b);
+		rc |= halo_buf_adds(&b, "j");
+		v = rc ? NULL : node(p, HALO_PY_OTHER);
+		if (!v) {
+			halo_buf_free(&b);
+			return HALO_ENOMEM;
+		}
+		v->len = b.len;
+		v->s = halo_buf_detach(&b);
+		*out = v;
+		return 0;
+	}
 	if (is_id_char(at(p, 0)))
 		return perr(p, "invalid decimal literal");
-	halo_pyval *v;
-	buf[n] = '\0'; /* "1." ends without a digit run to terminate it */
 	if (is_float) {
 		v = node(p, HALO_PY_FLOAT);
 		if (!v)
@@ -1040,8 +1066,204 @@ static int negate(parser *p, halo_pyval *v)
 		return 0;
 	}
 	case HALO_PY_FLOAT: v->f = -v->f; return 0;
+	case HALO_PY_OTHER: {
+		char *s = malloc(v->len + 2);
+		if (!s)
+			return halo_error_set(HALO_ENOMEM, "out of memory");
+		s[0] = '-';
+		memcpy(s + 1, v->s, v->len + 1);
+		free(v->s);
+		v->s = s;
+		v->len++;
+		return 0;
+	}
 	default: return perr(p, "bad operand type for unary -: '%s'", halo_pyval_type_name(v));
 	}
+}
+
+/* Skips one expression up to a top-level ',' or ')' (strings and brackets
+ * respected); fails on unbalanced text, as Python's parser would. */
+static int skip_balanced(parser *p)
+{
+	char stack[256];
+	size_t depth = 0;
+	while (p->pos < p->len) {
+		int c = at(p, 0);
+		if (starts_string(p)) {
+			halo_buf scratch;
+			halo_buf_init(&scratch, p->len + 1);
+			int rc = parse_one_string(p, &scratch);
+			halo_buf_free(&scratch);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (c == '#' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+			size_t before = p->pos;
+			skip_ws(p);
+			if (p->pos == before)
+				p->pos++;
+			continue;
+		}
+		if (c == '(' || c == '[' || c == '{') {
+			if (depth >= sizeof(stack) || depth >= p->max_depth)
+				return halo_error_set(HALO_ENOMEM, "column %zu: nesting deeper than %u", p->pos + 1, p->max_depth);
+			stack[depth++] = c == '(' ? ')' : c == '[' ? ']' : '}';
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (depth == 0) {
+				if (c == ')')
+					return 0;
+				return perr(p, "unmatched '%c'", c);
+			}
+			if (stack[depth - 1] != c)
+				return perr(p, "closing '%c' does not match", c);
+			depth--;
+		} else if (c == ',' && depth == 0) {
+			return 0;
+		}
+		p->pos++;
+	}
+	return perr(p, "unexpected end of input");
+}
+
+/* A skipped positional argument must still be an expression to Python.
+ * A token-level check (operands and operators alternate, brackets nest,
+ * `name.attr`, calls, subscripts, keyword arguments inside nested calls);
+ * not the full grammar: comprehensions and lambdas are refused. */
+static int plausible_expression(parser *p, size_t a, size_t e)
+{
+	char stack[256];
+	size_t depth = 0;
+	int want_operand = 1, after_open = 0, after_comma = 0;
+	parser q = *p;
+	q.len = e;
+	q.pos = a;
+	for (;;) {
+		skip_ws(&q);
+		if (q.pos >= e)
+			break;
+		int c = at(&q, 0);
+		size_t n = ident_len(&q);
+		int was_open = after_open, was_comma = after_comma;
+		after_open = after_comma = 0;
+		if (starts_string(&q)) {
+			if (!want_operand)
+				goto bad;
+			halo_buf scratch;
+			halo_buf_init(&scratch, q.len + 1);
+			int rc;
+			do {
+				rc = parse_one_string(&q, &scratch);
+				skip_ws(&q);
+			} while (rc == 0 && q.pos < e && starts_string(&q));
+			halo_buf_free(&scratch);
+			if (rc != 0)
+				return rc;
+			want_operand = 0;
+			continue;
+		}
+		if (n) {
+			int op_word = word_is(&q, n, "and") || word_is(&q, n, "or") || word_is(&q, n, "in") ||
+				      word_is(&q, n, "is") || word_is(&q, n, "if") || word_is(&q, n, "else");
+			if (word_is(&q, n, "not")) {
+				q.pos += n;
+				want_operand = 1; /* unary not, or the second half of `not in` */
+				continue;
+			}
+			if (op_word) {
+				if (want_operand)
+					goto bad;
+				q.pos += n;
+				want_operand = 1;
+				continue;
+			}
+			if (!want_operand || is_keyword(&q, n))
+				goto bad;
+			q.pos += n;
+			want_operand = 0;
+			continue;
+		}
+		if (is_digit(c) || (c == '.' && is_digit(at(&q, 1)))) {
+			if (!want_operand)
+				goto bad;
+			halo_pyval *num = NULL;
+			int rc = parse_number(&q, &num);
+			halo_pyval_free(num);
+			if (rc != 0)
+				return rc;
+			want_operand = 0;
+			continue;
+		}
+		if (c == '.' && at(&q, 1) == '.' && at(&q, 2) == '.') {
+			if (!want_operand)
+				goto bad;
+			q.pos += 3;
+			want_operand = 0;
+			continue;
+		}
+		if (c == '(' || c == '[' || c == '{') {
+			/* a group or display, or (after an operand) a call or subscript */
+			if ((!want_operand && c == '{') || depth >= sizeof(stack))
+				goto bad;
+			stack[depth++] = c == '(' ? ')' : c == '[' ? ']' : '}';
+			q.pos++;
+			want_operand = 1;
+			after_open = 1;
+			continue;
+		}
+		if (c == ')' || c == ']' || c == '}') {
+			if (!depth || stack[depth - 1] != c || (want_operand && !was_open && !was_comma))
+				goto bad;
+			depth--;
+			q.pos++;
+			want_operand = 0;
+			continue;
+		}
+		if (c == ',' || c == ':' || (c == '=' && at(&q, 1) != '=')) {
+			/* separators only inside brackets (and `:=` anywhere) */
+			int walrus = c == ':' && at(&q, 1) == '=';
+			if (want_operand || (!depth && !walrus))
+				goto bad;
+			q.pos += walrus ? 2 : 1;
+			want_operand = 1;
+			after_comma = c == ',';
+			continue;
+		}
+		if (c == '.') {
+			if (want_operand)
+				goto bad;
+			q.pos++;
+			skip_ws(&q);
+			if (!ident_len(&q))
+				goto bad;
+			q.pos += ident_len(&q);
+			continue;
+		}
+		/* operators; '-', '+', '~', '*' and '**' may also be unary/unpacking */
+		static const char *const ops[] = { "**", "//", "<<", ">>", "<=", ">=", "==", "!=",
+						   "+", "-", "*", "/", "%", "@", "&", "|", "^", "<", ">", "~", NULL };
+		size_t m = 0;
+		for (size_t k = 0; ops[k]; k++)
+			if (q.pos + strlen(ops[k]) <= e && !memcmp(p->s + q.pos, ops[k], strlen(ops[k]))) {
+				m = strlen(ops[k]);
+				break;
+			}
+		if (!m)
+			goto bad;
+		int unary_ok = c == '-' || c == '+' || c == '~' || c == '*';
+		if (want_operand && !unary_ok)
+			goto bad;
+		if (!want_operand && c == '~')
+			goto bad;
+		q.pos += m;
+		want_operand = 1;
+	}
+	if (want_operand || depth)
+		goto bad;
+	return 0;
+bad:
+	p->pos = q.pos < e ? q.pos : e;
+	return perr(p, "invalid syntax in a positional argument");
 }
 
 /* Arguments of a call after its '(' up to ')'. With kwargs, keywords go
@@ -1086,11 +1308,8 @@ static int parse_args(parser *p, halo_pyval **pos, halo_pyval **kw)
 			halo_pyval *name = halo_pyval_str(p->s + save, id);
 			if (!name)
 				return HALO_ENOMEM;
-			if (halo_pyval_dict_gets(*kw, name->s)) {
-				halo_pyval_free(name);
-				p->pos = save;
-				return perr(p, "keyword argument repeated");
-			}
+			/* a repeated keyword is accepted by ast.parse (the compiler
+			 * rejects it later): the last value wins, in the first's place */
 			p->pos++; /* '=' */
 			halo_pyval *v;
 			int rc = parse_expr(p, &v);
@@ -1105,13 +1324,42 @@ static int parse_args(parser *p, halo_pyval **pos, halo_pyval **kw)
 			if ((*kw)->n)
 				return perr(p, "positional argument follows keyword argument");
 			halo_pyval *v;
+			size_t arg_start = p->pos;
 			int rc = parse_expr(p, &v);
+			if (rc == HALO_EFORMAT) {
+				/* the reference ignores positional arguments of calls with
+				 * keywords, whatever they are (x == 1, a := 2, y + 1): skip
+				 * a balanced expression and remember it cannot be unparsed */
+				p->pos = arg_start;
+				rc = skip_balanced(p);
+				if (rc != 0)
+					return rc;
+				rc = plausible_expression(p, arg_start, p->pos);
+				if (rc != 0)
+					return rc;
+				(*pos)->i = 1;
+				goto next;
+			}
 			if (rc != 0)
 				return rc;
+			skip_ws(p);
+			if (at(p, 0) != ',' && at(p, 0) != ')') {
+				/* more follows (`a := 1`, `x if y else z`): skip it all */
+				halo_pyval_free(v);
+				p->pos = arg_start;
+				rc = skip_balanced(p);
+				if (rc == 0)
+					rc = plausible_expression(p, arg_start, p->pos);
+				if (rc != 0)
+					return rc;
+				(*pos)->i = 1;
+				goto next;
+			}
 			rc = halo_pyval_append(*pos, v);
 			if (rc != 0)
 				return rc;
 		}
+	next:
 		skip_ws(p);
 		if (at(p, 0) == ',') {
 			p->pos++;
@@ -1150,6 +1398,8 @@ static int parse_call_value(parser *p, const char *name, size_t name_len, halo_p
 			goto done;
 		}
 		*out = d;
+	} else if (pos->i) {
+		rc = perr(p, "call argument cannot be represented");
 	} else {
 		/* ast.unparse(): "name(arg, arg)" with each argument's repr */
 		halo_buf b;
@@ -1202,7 +1452,7 @@ static int dotted_name(parser *p, size_t *start, size_t *end)
 		p->pos++;
 		skip_ws(p);
 		size_t m = ident_len(p);
-		if (!m)
+		if (!m || is_keyword(p, m))
 			return perr(p, "expected a name after '.'");
 		p->pos += m;
 	}
@@ -1221,6 +1471,11 @@ static char *compact_name(const char *s, size_t len, size_t *out_len)
 	}
 	for (size_t k = 0; k < len; k++) {
 		char c = s[k];
+		if (c == '#') {
+			while (k + 1 < len && s[k + 1] != '\n' && s[k + 1] != '\r')
+				k++;
+			continue;
+		}
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '\\')
 			continue;
 		r[n++] = c;
@@ -1421,6 +1676,48 @@ static int parse_atom(parser *p, halo_pyval **out)
 			free(name);
 			return rc;
 		}
+		if (at(p, 0) == '[') {
+			/* name[key]: the reference keeps its text, "name['key']"
+			 * ("name[(1, 2)]" for name[1, 2]) */
+			halo_pyval *key = NULL;
+			p->pos++;
+			rc = parse_expr(p, &key);
+			skip_ws(p);
+			if (rc == 0 && at(p, 0) == ',') {
+				halo_pyval *t = node(p, HALO_PY_TUPLE);
+				rc = t ? halo_pyval_append(t, key) : HALO_ENOMEM;
+				key = t;
+				if (rc == 0) {
+					p->pos++;
+					rc = parse_sequence(p, ']', key);
+					p->pos--;
+				}
+			}
+			if (rc == 0 && at(p, 0) != ']')
+				rc = perr(p, "only name[value] subscripts are supported");
+			halo_buf b;
+			halo_buf_init(&b, p->len * 4 + 16);
+			if (rc == 0) {
+				p->pos++;
+				rc = halo_buf_add(&b, name, nlen);
+				rc |= halo_buf_adds(&b, "[");
+				rc |= halo_pyval_repr(key, &b);
+				rc |= halo_buf_adds(&b, "]");
+				if (rc != 0)
+					rc = HALO_ENOMEM;
+			}
+			halo_pyval_free(key);
+			free(name);
+			halo_pyval *v = rc == 0 ? node(p, HALO_PY_STR) : NULL;
+			if (!v) {
+				halo_buf_free(&b);
+				return rc ? rc : HALO_ENOMEM;
+			}
+			v->len = b.len;
+			v->s = halo_buf_detach(&b);
+			*out = v;
+			return 0;
+		}
 		if (memchr(name, '.', nlen)) {
 			free(name);
 			p->pos = s;
@@ -1453,6 +1750,226 @@ static int is_operator_start(parser *p)
 		     word_is(p, n, "for"));
 }
 
+/* ------------------------------------------------------------ arithmetic */
+
+/* The reference eval()s a binary operation; numbers are evaluated here with
+ * Python's rules (int overflow beyond 64 bits is an error instead). */
+typedef enum topkind { TOP_ATOM, TOP_UNARY, TOP_BINOP } topkind;
+
+static size_t peek_arith(parser *p, const char *const *ops)
+{
+	skip_ws(p);
+	for (size_t k = 0; ops[k]; k++) {
+		size_t n = strlen(ops[k]);
+		if (p->pos + n <= p->len && memcmp(p->s + p->pos, ops[k], n) == 0) {
+			int next = at(p, n);
+			/* "**" is not "*", "//" is not "/", and "+=" / "==" are not operators */
+			if (next == '=' || (n == 1 && next == ops[k][0] && (next == '*' || next == '/')))
+				continue;
+			return n;
+		}
+	}
+	return 0;
+}
+
+static int is_arith_num(const halo_pyval *v)
+{
+	return v->kind == HALO_PY_BOOL || v->kind == HALO_PY_INT || v->kind == HALO_PY_FLOAT;
+}
+
+static int arith_apply(parser *p, const char *op, size_t oplen, halo_pyval *a, halo_pyval *b, halo_pyval **out)
+{
+	int rc = 0;
+	*out = NULL;
+	if (!is_arith_num(a) || !is_arith_num(b)) {
+		rc = perr(p, "operators are evaluated only on numbers here");
+		goto done;
+	}
+	char o = op[0];
+	int pow_op = oplen == 2 && o == '*', floordiv = oplen == 2 && o == '/';
+	if (a->kind == HALO_PY_FLOAT || b->kind == HALO_PY_FLOAT || (o == '/' && !floordiv) ||
+	    (pow_op && b->i < 0)) {
+		double x = a->kind == HALO_PY_FLOAT ? a->f : (double)a->i;
+		double y = b->kind == HALO_PY_FLOAT ? b->f : (double)b->i;
+		double r;
+		if ((o == '/' || o == '%') && y == 0) {
+			rc = perr(p, "division by zero");
+			goto done;
+		}
+		if (pow_op) {
+			if (x == 0 && y < 0) {
+				rc = perr(p, "zero to a negative power");
+				goto done;
+			}
+			if (x < 0 && y != floor(y)) {
+				rc = perr(p, "complex results are not supported");
+				goto done;
+			}
+			r = pow(x, y);
+		} else if (floordiv) {
+			r = floor(x / y);
+		} else if (o == '%') {
+			r = fmod(x, y);
+			if (r != 0 && ((r < 0) != (y < 0)))
+				r += y;
+		} else {
+			r = o == '+' ? x + y : o == '-' ? x - y : o == '*' ? x * y : x / y;
+		}
+		*out = node(p, HALO_PY_FLOAT);
+		if (!*out) {
+			rc = HALO_ENOMEM;
+			goto done;
+		}
+		(*out)->f = r;
+		goto done;
+	}
+	int64_t x = a->i, y = b->i, r = 0;
+	int ovf = 0;
+	if (pow_op) {
+		r = 1;
+		for (int64_t k = 0; k < y && !ovf; k++) {
+			ovf = __builtin_mul_overflow(r, x, &r);
+			if (r == 0 || r == 1)
+				break;
+		}
+	} else if (o == '+') {
+		ovf = __builtin_add_overflow(x, y, &r);
+	} else if (o == '-') {
+		ovf = __builtin_sub_overflow(x, y, &r);
+	} else if (o == '*') {
+		ovf = __builtin_mul_overflow(x, y, &r);
+	} else {
+		if (y == 0) {
+			rc = perr(p, "division by zero");
+			goto done;
+		}
+		if (x == INT64_MIN && y == -1) {
+			ovf = 1;
+		} else {
+			int64_t q = x / y, m = x % y;
+			if (m != 0 && ((m < 0) != (y < 0))) {
+				q--;
+				m += y;
+			}
+			r = floordiv ? q : m;
+		}
+	}
+	if (ovf) {
+		rc = perr(p, "integer arithmetic beyond 64 bits is not supported");
+		goto done;
+	}
+	*out = node(p, HALO_PY_INT);
+	if (!*out)
+		rc = HALO_ENOMEM;
+	else
+		(*out)->i = r;
+done:
+	halo_pyval_free(a);
+	halo_pyval_free(b);
+	return rc;
+}
+
+static int arith_unary(parser *p, halo_pyval **out, topkind *k);
+
+static int arith_power(parser *p, halo_pyval **out, topkind *k)
+{
+	static const char *const ops[] = { "**", NULL };
+	int rc = parse_atom(p, out);
+	*k = TOP_ATOM;
+	if (rc != 0)
+		return rc;
+	size_t n = peek_arith(p, ops);
+	if (n) {
+		p->pos += n;
+		halo_pyval *rhs = NULL;
+		topkind rk;
+		rc = arith_unary(p, &rhs, &rk);
+		if (rc != 0) {
+			halo_pyval_free(*out);
+			*out = NULL;
+			return rc;
+		}
+		rc = arith_apply(p, "**", 2, *out, rhs, out);
+		*k = TOP_BINOP;
+	}
+	return rc;
+}
+
+static int arith_unary(parser *p, halo_pyval **out, topkind *k)
+{
+	*out = NULL;
+	skip_ws(p);
+	int c = at(p, 0);
+	if (c != '-' && c != '+')
+		return arith_power(p, out, k);
+	if (++p->depth > p->max_depth) {
+		p->depth--;
+		return halo_error_set(HALO_ENOMEM, "column %zu: nesting deeper than %u", p->pos + 1, p->max_depth);
+	}
+	p->pos++;
+	topkind inner;
+	int rc = arith_unary(p, out, &inner);
+	p->depth--;
+	if (rc != 0)
+		return rc;
+	if (!is_arith_num(*out)) {
+		halo_pyval_free(*out);
+		*out = NULL;
+		return perr(p, "bad operand type for unary %c", c);
+	}
+	if ((*out)->kind == HALO_PY_BOOL)
+		(*out)->kind = HALO_PY_INT;
+	if (c == '-') {
+		rc = negate(p, *out);
+		if (rc != 0) {
+			halo_pyval_free(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	*k = TOP_UNARY;
+	return 0;
+}
+
+static int arith_level(parser *p, halo_pyval **out, topkind *k, int level)
+{
+	static const char *const mul_ops[] = { "//", "*", "/", "%", NULL };
+	static const char *const add_ops[] = { "+", "-", NULL };
+	int rc = level == 0 ? arith_level(p, out, k, 1) : arith_unary(p, out, k);
+	if (rc != 0)
+		return rc;
+	for (;;) {
+		size_t n = peek_arith(p, level == 0 ? add_ops : mul_ops);
+		if (!n)
+			return 0;
+		char op[3] = { 0 };
+		memcpy(op, p->s + p->pos, n);
+		p->pos += n;
+		halo_pyval *rhs = NULL;
+		topkind rk;
+		rc = level == 0 ? arith_level(p, &rhs, &rk, 1) : arith_unary(p, &rhs, &rk);
+		if (rc == 0)
+			rc = arith_apply(p, op, n, *out, rhs, out);
+		if (rc != 0) {
+			if (!rhs) {
+				halo_pyval_free(*out);
+				*out = NULL;
+			}
+			return rc;
+		}
+		*k = TOP_BINOP;
+	}
+}
+
+static int is_arith_op(parser *p)
+{
+	static const char *const ops[] = { "**", "//", "*", "/", "%", "+", "-", NULL };
+	size_t save = p->pos;
+	size_t n = peek_arith(p, ops);
+	p->pos = save;
+	return n != 0;
+}
+
 static int parse_expr(parser *p, halo_pyval **out)
 {
 	int rc;
@@ -1465,31 +1982,56 @@ static int parse_expr(parser *p, halo_pyval **out)
 	skip_ws(p);
 	int c = at(p, 0);
 	size_t n = ident_len(p);
+	size_t start = p->pos;
+	int done = 0;
 	if (c == '-' || c == '+' || c == '~' || (n == 3 && word_is(p, n, "not"))) {
+		/* A unary operation that is the whole value: the reference computes
+		 * `-operand.value`, so -c, +c, ~c and `not c` all give -c, and an
+		 * operand that is not a constant has no value. */
 		p->pos += c == '-' || c == '+' || c == '~' ? 1 : 3;
 		skip_ws(p);
-		/* the reference reads `operand.value`: only a constant has one */
 		int oc = at(p, 0);
 		size_t on = ident_len(p);
 		int constant = starts_string(p) || is_digit(oc) || (oc == '.' && is_digit(at(p, 1))) ||
 			       (on && (word_is(p, on, "True") || word_is(p, on, "False") ||
 				       word_is(p, on, "None")));
-		if (!constant) {
-			p->depth--;
-			return perr(p, "unary operators apply only to constants here");
-		}
 		halo_pyval *v = NULL;
-		rc = parse_atom(p, &v);
-		if (rc == 0)
-			rc = negate(p, v);
-		if (rc != 0) {
-			halo_pyval_free(v);
-			p->depth--;
-			return rc;
+		if (constant) {
+			rc = parse_atom(p, &v);
+			if (rc == 0 && !is_arith_op(p)) {
+				rc = negate(p, v);
+				if (rc != 0) {
+					halo_pyval_free(v);
+					p->depth--;
+					return rc;
+				}
+				*out = v;
+				done = 1;
+			} else {
+				halo_pyval_free(v);
+				if (rc != 0) {
+					p->depth--;
+					return rc;
+				}
+			}
 		}
-		*out = v;
-	} else {
-		rc = parse_atom(p, out);
+		if (!done) {
+			if (c != '-' && c != '+') {
+				p->depth--;
+				return perr(p, "unary operators apply only to constants here");
+			}
+			p->pos = start;
+		}
+	}
+	if (!done) {
+		topkind k;
+		rc = arith_level(p, out, &k, 0);
+		if (rc == 0 && k == TOP_UNARY) {
+			halo_pyval_free(*out);
+			*out = NULL;
+			p->pos = start;
+			rc = perr(p, "unary operators apply only to constants here");
+		}
 		if (rc != 0) {
 			p->depth--;
 			return rc;
@@ -1563,6 +2105,18 @@ static int parse_top_call(parser *p, halo_pycall *call)
 	skip_ws(p);
 	if (++p->depth > p->max_depth)
 		return halo_error_set(HALO_ENOMEM, "nesting deeper than %u", p->max_depth);
+	if (at(p, 0) == '(') {
+		/* a call in parentheses is still a call */
+		p->pos++;
+		int rc = parse_top_call(p, call);
+		skip_ws(p);
+		if (rc == 0 && at(p, 0) != ')')
+			rc = perr(p, "expected ')'");
+		if (rc == 0)
+			p->pos++;
+		p->depth--;
+		return rc;
+	}
 	if (!ident_len(p) || starts_string(p))
 		return perr(p, "expected a function call");
 	size_t n = ident_len(p);

@@ -17,10 +17,15 @@
  *   a bare name    becomes its identifier as a string (`x` -> "x")
  *   a nested call  with keywords becomes {name: {kw: value}}; without keywords
  *                  its unparsed text, e.g. "foo(1, 'a')"
+ *   arithmetic     + - * / // % ** on numbers, evaluated with Python's rules
+ *                  (the reference eval()s them); ints stay within 64 bits
+ *   complex        `1j` is kept as an opaque value (HALO_PY_OTHER)
+ *   positional     arguments of a call with keywords are ignored, whatever
+ *                  they are, as in the reference
  * and errors (never a crash) on everything else the reference also rejects
  * (sets, attributes, f-strings, lambdas, `**kw`) or that we do not evaluate:
- * binary operators (the reference eval()s them), subscripts, bytes and complex
- * literals, \N{...} escapes (docs/bfcl.md lists these deviations).
+ * subscripts, bytes literals, string arithmetic, \N{...} escapes
+ * (docs/bfcl.md lists these deviations).
  *
  * Ownership: every halo_pyval and halo_pycall_list returned here is owned by
  * the caller and released with halo_pyval_free() / halo_pycall_list_free().
@@ -44,6 +49,7 @@ typedef enum halo_pyval_kind {
 	HALO_PY_LIST,   /* items[0..n) */
 	HALO_PY_TUPLE,  /* items[0..n) */
 	HALO_PY_DICT,   /* n pairs: key items[2k], value items[2k+1]; keys unique, in insertion order */
+	HALO_PY_OTHER,  /* a value the checker never accepts (a complex number): s is its repr */
 } halo_pyval_kind;
 
 typedef struct halo_pyval {
