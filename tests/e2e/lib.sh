@@ -34,6 +34,18 @@
 #                             nginx logs a request just after answering it
 #   nginx_body_bytes          print the sum of body bytes sent so far
 #   nginx_log_clear           empty the access log
+#   oracle_start ANSWERS [ARGS...]
+#                             start tests/tools/oracle_server.py (an OpenAI
+#                             chat server scripted by the JSONL file ANSWERS;
+#                             ARGS such as --slots N --latency S --no-props)
+#                             on 127.0.0.1 and a free port; exports ORACLE_URL
+#                             (http://127.0.0.1:PORT) and ORACLE_LOG (one JSON
+#                             line a request).  A second call restarts it.
+#                             It is a background job of the test: wait for
+#                             your own jobs by pid, never with a bare `wait`.
+#   oracle_stop               stop it (also done on exit)
+#   oracle_requests [PATH]    print how many requests the oracle logged
+#                             (default path /v1/chat/completions)
 
 set -eEuo pipefail
 # A failing command that `set -e` stops on says where it was.
@@ -115,6 +127,7 @@ _lib_exit() {
 		eval "$cmd"
 	done
 	nginx_stop
+	oracle_stop
 	if [[ ${KEEP_TMP:-0} == 1 || $rc != 0 ]]; then
 		echo "($TEST_NAME: scratch files kept in $TEST_TMP)" >&2
 	else
@@ -239,4 +252,52 @@ nginx_body_bytes() {
 
 nginx_log_clear() {
 	: >"$NGINX_LOG"
+}
+
+# --- oracle chat server (tests/tools/oracle_server.py) ------------------------
+
+ORACLE_PID=
+ORACLE_URL=
+ORACLE_LOG=
+
+oracle_start() {
+	local answers=${1:?oracle_start ANSWERS [ARGS...]} dir
+	shift
+	[[ -f $answers ]] || fail "oracle_start: no such file: $answers"
+	oracle_stop
+	dir=$(mktemp -d "$TEST_TMP/oracle.XXXXXX")
+	ORACLE_LOG=$dir/log.jsonl
+	python3 "$HALO_SOURCE_DIR/tests/tools/oracle_server.py" --answers "$answers" \
+		--port-file "$dir/port" --log "$ORACLE_LOG" "$@" </dev/null >>"$dir/stderr.log" 2>&1 &
+	ORACLE_PID=$!
+	for _ in $(seq 200); do
+		if [[ -s $dir/port ]]; then
+			ORACLE_URL=http://127.0.0.1:$(<"$dir/port")
+			export ORACLE_URL ORACLE_LOG ORACLE_PID
+			return 0
+		fi
+		kill -0 "$ORACLE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	oracle_stop
+	fail "oracle server did not start: $(cat "$dir/stderr.log")"
+}
+
+oracle_stop() {
+	[[ -n $ORACLE_PID ]] || return 0
+	kill -TERM "$ORACLE_PID" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$ORACLE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$ORACLE_PID" 2>/dev/null || true
+	wait "$ORACLE_PID" 2>/dev/null || true
+	ORACLE_PID=
+	ORACLE_URL=
+}
+
+oracle_requests() {
+	local path=${1:-/v1/chat/completions}
+	[[ -s $ORACLE_LOG ]] || { echo 0; return 0; }
+	grep -c "\"path\": \"$path\"" "$ORACLE_LOG" || true
 }
