@@ -579,6 +579,10 @@ int halo_chat_stream_feed(halo_chat_stream *s, const char *data, size_t len)
 			}
 			rc = stream_line(s, s->line.ptr, s->line.len);
 			halo_buf_reset(&s->line);
+		} else if (j - i > s->max_event) {
+			/* The same cap as a line that arrives in pieces. */
+			halo_error_set(HALO_ENOMEM, "chat stream: one line exceeds its %zu-byte cap", s->max_event);
+			return stream_fail(s, HALO_ENOMEM);
 		} else {
 			rc = stream_line(s, data + i, j - i);
 		}
