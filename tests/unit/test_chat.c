@@ -721,6 +721,15 @@ static void test_server_info(void **state)
 	assert_string_equal(info.fingerprint,
 			    "ollama|qwen3:8b|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	halo_chat_server_info_free(&info);
+	/* The model asked for names the weights; one the server lacks has no digest. */
+	assert_int_equal(halo_chat_server_info_for(c, "qwen3:8b", &info), 0);
+	assert_string_equal(info.digest, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	halo_chat_server_info_free(&info);
+	assert_int_equal(halo_chat_server_info_for(c, "missing:1b", &info), 0);
+	assert_string_equal(info.model, "missing:1b");
+	assert_null(info.digest);
+	assert_string_equal(info.fingerprint, "openai|missing:1b");
+	halo_chat_server_info_free(&info);
 	/* Chat works the same there. */
 	halo_chat_response r;
 	assert_int_equal(ask(c, "plain question", 1, &r), 0);

@@ -1280,6 +1280,11 @@ void halo_chat_server_info_free(halo_chat_server_info *info)
 
 int halo_chat_server_info_get(halo_chat_client *c, halo_chat_server_info *out)
 {
+	return halo_chat_server_info_for(c, NULL, out);
+}
+
+int halo_chat_server_info_for(halo_chat_client *c, const char *want, halo_chat_server_info *out)
+{
 	char msg[512];
 	int rc;
 	json_t *j;
@@ -1294,8 +1299,10 @@ int halo_chat_server_info_get(halo_chat_client *c, halo_chat_server_info *out)
 		json_decref(j);
 		return halo_error_set(HALO_EFORMAT, "%s/models: no 'data' array", c->base);
 	}
-	out->model = str_field(m0, "id");
+	out->model = want ? strdup(want) : str_field(m0, "id");
 	json_decref(j);
+	if (want && !out->model)
+		return halo_error_set(HALO_ENOMEM, "server info: out of memory");
 
 	/* llama-server; failures only mean "not llama-server". */
 	if ((j = get_json(c, c->root, "/props", &rc, msg, sizeof(msg))) && json_is_object(j)) {

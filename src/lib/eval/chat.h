@@ -142,7 +142,7 @@ void halo_chat_response_free(halo_chat_response *r);
  * halo_chat_server_info_free(). */
 typedef struct halo_chat_server_info {
 	int n_slots;         /* llama-server total_slots or /slots count; 0 = unknown (use 4) */
-	char *model;         /* first id of /v1/models, or NULL */
+	char *model;         /* the model asked for, else the first id of /v1/models, or NULL */
 	char *model_path;    /* /props model_path, or NULL */
 	char *build;         /* /props build_info, or NULL */
 	long long n_ctx;     /* /props default_generation_settings.n_ctx, 0 = unknown */
@@ -155,8 +155,12 @@ typedef struct halo_chat_server_info {
 
 /* Queries /v1/models, then /props (else /slots), else Ollama's /api/tags.
  * Only /v1/models is required: the others are optional and their failures
- * ignored. Returns 0, or a negative code with a message (connection failure,
- * /v1/models unusable). */
+ * ignored. `model` (NULL: the first listed) is the model the caller will ask
+ * for: an Ollama server lists every local model, and the fingerprint must
+ * name the one in use. Returns 0, or a negative code with a message
+ * (connection failure, /v1/models unusable). */
+int halo_chat_server_info_for(halo_chat_client *c, const char *model, halo_chat_server_info *out);
+/* halo_chat_server_info_for(c, NULL, out) */
 int halo_chat_server_info_get(halo_chat_client *c, halo_chat_server_info *out);
 void halo_chat_server_info_free(halo_chat_server_info *info);
 
