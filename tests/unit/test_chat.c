@@ -147,6 +147,22 @@ static void test_parse_sse(void **state)
 		halo_chat_response_free(&r);
 	}
 
+	/* Tool calls without an index (older Ollama): each named call is a new one. */
+	halo_chat_response ro;
+	halo_chat_response_init(&ro);
+	assert_int_equal(feed_stream("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"f\","
+				     "\"arguments\":\"{}\"}}]}}]}\n\n"
+				     "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"g\","
+				     "\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n"
+				     "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":"
+				     "\": 1}\"}}]}}]}\n\n"
+				     "data: {\"choices\":[{\"finish_reason\":\"tool_calls\",\"delta\":{}}]}\n\n",
+				     3, &ro),
+			 0);
+	assert_string_equal(ro.tool_calls,
+			    "[{\"name\":\"f\",\"arguments\":\"{}\"},{\"name\":\"g\",\"arguments\":\"{\\\"a\\\": 1}\"}]");
+	halo_chat_response_free(&ro);
+
 	/* A last event without the blank line, no [DONE]: finish_reason suffices. */
 	halo_chat_response r;
 	halo_chat_response_init(&r);

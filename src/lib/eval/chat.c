@@ -477,11 +477,12 @@ static int stream_event(halo_chat_stream *s, const char *data, size_t len)
 		const json_t *d = json_object_get(ch, "delta");
 		if (!json_is_object(d))
 			continue;
+		/* Servers that send both names (vLLM) send the same text twice. */
+		const json_t *rs = json_object_get(d, "reasoning_content");
+		if (!json_is_string(rs) || !json_string_length(rs))
+			rs = json_object_get(d, "reasoning");
 		if ((rc = append_piece(&s->content, json_object_get(d, "content"), &s->started, "content")) ||
-		    (rc = append_piece(&s->reasoning, json_object_get(d, "reasoning_content"), &s->started,
-				       "reasoning")) ||
-		    (rc = append_piece(&s->reasoning, json_object_get(d, "reasoning"), &s->started,
-				       "reasoning")))
+		    (rc = append_piece(&s->reasoning, rs, &s->started, "reasoning")))
 			goto out;
 		const json_t *calls = json_object_get(d, "tool_calls");
 		size_t k;
@@ -489,7 +490,17 @@ static int stream_event(halo_chat_stream *s, const char *data, size_t len)
 		json_array_foreach(calls, k, call)
 		{
 			const json_t *ti = json_object_get(call, "index");
-			long long at = json_is_integer(ti) ? (long long)json_integer_value(ti) : (long long)k;
+			long long at;
+			if (json_is_integer(ti)) {
+				at = (long long)json_integer_value(ti);
+			} else {
+				/* Older Ollama sends whole calls without an index: a
+				 * name starts a new call, a piece without one continues
+				 * the last. */
+				const json_t *nm = json_object_get(json_object_get(call, "function"), "name");
+				bool named = json_is_string(nm) && json_string_length(nm);
+				at = named || !s->tools.n ? (long long)s->tools.n : (long long)s->tools.n - 1;
+			}
 			s->started = true;
 			if ((rc = tools_add(&s->tools, call, at)))
 				goto out;
