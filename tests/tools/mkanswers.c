@@ -10,11 +10,13 @@
  *       each question's ground truth rendered as tool calls (native) or as
  *       `[f(a=1)]` text (prompt), matched by the question's user turn;
  *       irrelevance questions get a plain sentence, live_relevance a call to
- *       the first function. Each entry lists the question ids it answers
- *       ("ids"): questions sharing a user text share the entry when their
- *       answers agree; when they differ (the oracle could not tell them
- *       apart) they are reported on stderr and left out, counted as
- *       "skipped N" on the last line of stderr.
+ *       the first function. Entries carry the function names as "context",
+ *       so questions sharing a user text but offered other functions get
+ *       their own answer. Each entry lists the question ids it answers
+ *       ("ids"); questions with the same text and functions share an entry
+ *       when their answers agree, and when they differ (the oracle could not
+ *       tell them apart) they are reported on stderr and left out, counted
+ *       as "skipped N" on the last line of stderr.
  *
  * One JSON object per line on stdout.
  */
@@ -63,7 +65,15 @@ static int code_record(const halo_dataset_record *r, void *ud)
 	size_t m = strlen(code) + 32;
 	char *content = malloc(m);
 	snprintf(content, m, "```python\n%s\n```", code);
-	emit(json_pack("{s:s, s:s, s:s}", "match", r->prompt, "content", content, "id", r->id));
+	/* evalplus sends the prompt stripped of surrounding whitespace */
+	const char *p = r->prompt;
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	size_t plen = strlen(p);
+	while (plen && (p[plen - 1] == ' ' || p[plen - 1] == '\n' || p[plen - 1] == '\t' || p[plen - 1] == '\r'))
+		plen--;
+	json_t *e = json_pack("{s:s%, s:s, s:s}", "match", p, plen, "content", content, "id", r->id);
+	emit(e);
 	free(code);
 	free(content);
 	return 0;
@@ -71,8 +81,36 @@ static int code_record(const halo_dataset_record *r, void *ud)
 
 struct bfcl_q {
 	char *id, *user, *functions;
+	char *names; /* the function names, sorted, one per line: with user, what tells questions apart */
 	halo_bfcl_category cat;
 };
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *function_names(const char *function_json)
+{
+	json_t *fns = json_loads(function_json, 0, NULL);
+	size_t n = json_array_size(fns), len = 1;
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		names[i] = json_string_value(json_object_get(json_array_get(fns, i), "name"));
+		if (!names[i])
+			names[i] = "";
+		len += strlen(names[i]) + 1;
+	}
+	qsort(names, n, sizeof(*names), cmp_cstr);
+	char *out = calloc(1, len);
+	for (size_t i = 0; i < n; i++) {
+		strcat(out, names[i]);
+		strcat(out, "\n");
+	}
+	free(names);
+	json_decref(fns);
+	return out;
+}
 
 struct bfcl_ctx {
 	struct bfcl_q *qs;
@@ -107,7 +145,8 @@ static int bfcl_record(const halo_dataset_record *r, void *ud)
 		c->qs = realloc(c->qs, c->cap * sizeof(*c->qs));
 	}
 	char *user = first_user_text(r->question_json);
-	c->qs[c->n++] = (struct bfcl_q){ strdup(r->id), user ? user : strdup(""), strdup(r->function_json), c->cat };
+	c->qs[c->n++] = (struct bfcl_q){ strdup(r->id), user ? user : strdup(""), strdup(r->function_json),
+					 function_names(r->function_json), c->cat };
 	return 0;
 }
 
@@ -211,7 +250,7 @@ static int do_bfcl(halo_bfcl_mode mode, const char *cats)
 	for (size_t i = 0; i < c.n; i++) {
 		int first = 1, same = 1;
 		for (size_t j = 0; j < c.n; j++) {
-			if (j == i || strcmp(c.qs[j].user, c.qs[i].user))
+			if (j == i || strcmp(c.qs[j].user, c.qs[i].user) || strcmp(c.qs[j].names, c.qs[i].names))
 				continue;
 			if (j < i)
 				first = 0;
@@ -227,10 +266,15 @@ static int do_bfcl(halo_bfcl_mode mode, const char *cats)
 			continue;
 		json_t *ids = json_array();
 		for (size_t j = 0; j < c.n; j++)
-			if (!strcmp(c.qs[j].user, c.qs[i].user))
+			if (!strcmp(c.qs[j].user, c.qs[i].user) && !strcmp(c.qs[j].names, c.qs[i].names))
 				json_array_append_new(ids, json_string(c.qs[j].id));
 		json_t *e = json_deep_copy(entries[i]); /* entries[] stay as compared */
 		json_object_set_new(e, "match", json_string(c.qs[i].user));
+		/* the function names tell apart questions that share their text */
+		json_t *ctx = json_array();
+		for (char *p = c.qs[i].names, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+			json_array_append_new(ctx, json_stringn(p, (size_t)(nl - p)));
+		json_object_set_new(e, "context", ctx);
 		json_object_set_new(e, "ids", ids);
 		emit(e);
 	}
@@ -242,6 +286,7 @@ static int do_bfcl(halo_bfcl_mode mode, const char *cats)
 		free(c.qs[i].id);
 		free(c.qs[i].user);
 		free(c.qs[i].functions);
+		free(c.qs[i].names);
 	}
 	free(c.qs);
 	return 0;

@@ -14,6 +14,11 @@ Answers file, one JSON object a line:
     match              a substring of the request's user messages joined by
                        newlines; the longest matching entry wins ("" matches
                        everything: the default)
+    context            optional list of strings that must all occur in the
+                       request's other messages or tool names ('.' read as
+                       '_', as native tool calling renames functions): tells
+                       apart requests with the same user text; among equal
+                       matches the entry with the most context strings wins
     content            the answer text
     reasoning_content  reasoning (sent as reasoning_content, or inline with
                        behavior think_inline / think_unterminated)
@@ -69,12 +74,18 @@ class Answers:
         self.status_left = {}
         self.lock = threading.Lock()
 
-    def find(self, text):
-        best, best_len = None, -1
+    def find(self, text, context=""):
+        best, best_key = None, None
         for i, e in enumerate(self.entries):
             m = e.get("match", "")
-            if m in text and len(m) > best_len:
-                best, best_len = i, len(m)
+            if m not in text:
+                continue
+            ctx = e.get("context") or []
+            if not all(norm_name(c) in context for c in ctx):
+                continue
+            key = (len(m), len(ctx))
+            if best_key is None or key > best_key:
+                best, best_key = i, key
         return best
 
     def take_status(self, idx, code, n):
@@ -85,6 +96,25 @@ class Answers:
                 self.status_left[idx] = left - 1
                 return True
             return False
+
+
+def norm_name(s):
+    """Function names as native tool calling sends them ('.' becomes '_')."""
+    return s.replace(".", "_")
+
+
+def context_text(body):
+    """What tells requests with the same user text apart: the other messages
+    (a prompt-mode system prompt lists the functions) and the tools' names."""
+    parts = []
+    for m in body.get("messages") or []:
+        if isinstance(m, dict) and m.get("role") != "user" and isinstance(m.get("content"), str):
+            parts.append(m["content"])
+    for t in body.get("tools") or []:
+        fn = t.get("function") if isinstance(t, dict) else None
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            parts.append(fn["name"])
+    return norm_name("\n".join(parts))
 
 
 def user_text(body):
@@ -219,7 +249,7 @@ class Handler(BaseHTTPRequestHandler):
             self.log_request_line(body if isinstance(body, dict) else None, raw, None, False)
             return self.error(400, "request body is not a JSON object with messages")
         stream = bool(body.get("stream"))
-        idx = self.server.answers.find(user_text(body))
+        idx = self.server.answers.find(user_text(body), context_text(body))
         self.log_request_line(body, raw, idx, stream)
         if idx is None:
             return self.error(400, "oracle: no answer matches this request")
