@@ -13,6 +13,7 @@ static const struct command commands[] = {
 	{ "models", cmd_models, "show the model catalog and what is downloaded" },
 	{ "inspect", cmd_inspect, "read a GGUF header (file or URL) and describe the model" },
 	{ "plan", cmd_plan, "which model and quant fit, with how much context, and the llama-server command" },
+	{ "eval", cmd_eval, "evaluate a model through its server: HumanEval+, MBPP+, IFEval, BFCL" },
 	{ "synth", cmd_synth, "write a random-weight GGUF twin of a model for llama.cpp" },
 	{ NULL, NULL, NULL },
 };

@@ -4,8 +4,8 @@
  *
  *   mkanswers DATA_DIR humaneval|mbpp [wrong]
  *       each task's canonical solution in a fenced python block, matched by
- *       the task's prompt; with `wrong`, the entry point is redefined to
- *       return None after the solution (so every task must fail).
+ *       the task's prompt; with `wrong` (HumanEval+ only), the function
+ *       body starts with `return None`, so every task must fail.
  *   mkanswers DATA_DIR bfcl native|prompt [CATEGORY,...]
  *       each question's ground truth rendered as tool calls (native) or as
  *       `[f(a=1)]` text (prompt), matched by the question's user turn;
@@ -53,15 +53,12 @@ struct code_ctx {
 static int code_record(const halo_dataset_record *r, void *ud)
 {
 	struct code_ctx *c = ud;
-	size_t n = strlen(r->canonical_solution) + strlen(r->prompt) + 2 * strlen(r->entry_point) + 128;
+	size_t n = strlen(r->canonical_solution) + strlen(r->prompt) + 64;
 	char *code = malloc(n);
 	if (c->mbpp)
 		snprintf(code, n, "%s", r->canonical_solution);
-	else
-		snprintf(code, n, "%s%s", r->prompt, r->canonical_solution);
-	if (c->wrong) /* a later definition wins: the entry point now answers None */
-		snprintf(code + strlen(code), n - strlen(code), "\n\ndef %s(*args, **kwargs):\n    return None\n",
-			 r->entry_point);
+	else /* wrong: the body returns None first, the canonical lines become dead code */
+		snprintf(code, n, "%s%s%s", r->prompt, c->wrong ? "    return None\n" : "", r->canonical_solution);
 	size_t m = strlen(code) + 32;
 	char *content = malloc(m);
 	snprintf(content, m, "```python\n%s\n```", code);
