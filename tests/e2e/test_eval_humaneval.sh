@@ -28,6 +28,24 @@ assert_contains "$LAST_OUT" "pass@1   base 100.0%  plus 100.0%"
 assert_exit 0 "$HALO" eval list --db "$DB" --json
 assert_eq "$(echo "$LAST_OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["passed"])')" 164
 
+# --- pass@k with --samples, the catalog preset as sent, overrides and seeds
+eval_run humaneval --server "$ORACLE_URL" --limit 2 --samples 3 --catalog-model qwen3.5-35b-a3b \
+	--temperature 0.2 --seed 7 --json
+echo "$LAST_OUT" >"$TEST_TMP/k.json"
+assert_eq "$(jq "$TEST_TMP/k.json" 'd["benchmarks"]["humaneval"]["samples_per_task"]')" 3
+assert_eq "$(jq "$TEST_TMP/k.json" 'd["benchmarks"]["humaneval"]["plus"]')" '{"pass@1": 1.0}' "pass@k only where every task has k samples"
+python3 - "$ORACLE_LOG" <<'PY'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+bodies = [r["body"] for r in reqs if r.get("path", "").endswith("/chat/completions")][-6:]
+for b in bodies:
+    # thinking-coding preset of Qwen3.5-35B-A3B (configs/models.conf), temperature overridden
+    assert b["temperature"] == 0.2, b
+    assert b["top_p"] == 0.95 and b["top_k"] == 20 and b["min_p"] == 0.0, b
+    assert b["presence_penalty"] == 0.0 and b["max_tokens"] == 32768, b
+assert sorted(b["seed"] for b in bodies) == [7, 7, 8, 8, 9, 9], [b["seed"] for b in bodies]
+PY
+
 # --- wrong solutions are caught (first 20 tasks)
 mkanswers "$DATA" humaneval wrong >"$TEST_TMP/wrong.jsonl"
 oracle_start "$TEST_TMP/wrong.jsonl"
