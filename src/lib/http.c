@@ -87,6 +87,21 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* What every request here does: redirects (model hosts use CDNs), timeouts,
+ * no signals (threads), and only http(s), also after a redirect. */
+static void set_common(CURL *c, const char *url, const halo_http_opts *opts)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "halo/" HALO_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->total_timeout_s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+}
+
 int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf *out,
 			halo_http_range_info *info, const halo_http_opts *opts)
 {
@@ -115,20 +130,12 @@ int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf 
 		headers = curl_slist_append(headers, auth);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	set_common(c, url, opts);
 	curl_easy_setopt(c, CURLOPT_RANGE, range);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "halo/" HALO_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->total_timeout_s);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 
 	cc = curl_easy_perform(c);
 	if (r.ignored_range) {
@@ -202,18 +209,9 @@ int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, co
 		fclose(r.f);
 		return halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "halo/" HALO_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->total_timeout_s);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
+	set_common(c, url, opts);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (r.over_cap)

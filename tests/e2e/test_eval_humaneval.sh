@@ -17,7 +17,7 @@ assert_eq "$(jq "$TEST_TMP/right.json" 'd["outcomes"]["pass"]')" 164 "every cano
 assert_eq "$(jq "$TEST_TMP/right.json" 'd["benchmarks"]["humaneval"]["base"]["pass@1"]')" 1.0
 assert_eq "$(jq "$TEST_TMP/right.json" 'd["benchmarks"]["humaneval"]["plus"]["pass@1"]')" 1.0
 assert_eq "$(jq "$TEST_TMP/right.json" 'd["run"]["status"]')" done
-# concurrency came from the server's 4 slots: never more than 4 requests at once
+# (concurrency comes from the oracle's 4 slots)
 assert_eq "$(grep -c '/v1/chat/completions' "$ORACLE_LOG")" 164 "each task asked once"
 
 # the plain report says the same

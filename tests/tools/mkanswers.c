@@ -21,6 +21,7 @@
  * One JSON object per line on stdout.
  */
 #include "error.h"
+#include "eval/benchmark.h"
 #include "eval/bfcl.h"
 #include "eval/dataset.h"
 
@@ -162,29 +163,12 @@ static int find_gt(const halo_dataset_record *r, void *ud)
 	return 0;
 }
 
-static int in_list(const char *list, const char *name)
-{
-	if (!list)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == len && !memcmp(p, name, n))
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 static int do_bfcl(halo_bfcl_mode mode, const char *cats)
 {
 	struct bfcl_ctx c = { 0 };
 	char path[4096];
 	for (int k = 0; k < HALO_BFCL_N_CATEGORIES; k++) {
-		if (!in_list(cats, halo_bfcl_category_name((halo_bfcl_category)k)))
+		if (cats && !halo_list_has(cats, halo_bfcl_category_name((halo_bfcl_category)k)))
 			continue;
 		c.cat = (halo_bfcl_category)k;
 		snprintf(path, sizeof(path), "%s/%s", data_dir, halo_bfcl_question_file(c.cat));

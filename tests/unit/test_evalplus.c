@@ -4,12 +4,15 @@
  * canonical solution passes base and plus, wrong / base-only / sleeping /
  * forging / entry-point-less samples are caught.
  *
- * The ground truth is cached in $HALO_TEST_TMP/evalplus-cache (kept between
- * runs: the first run computes it, a few minutes on 2 cores).
+ * The ground truth is cached where the e2e tests and halo itself keep it
+ * ($HALO_EVAL_CACHE/evalplus, else ~/.cache/halo/evalplus; keyed by dataset
+ * SHA-256 and worker version), so one computation serves both build trees,
+ * the e2e tests and later runs.
  */
 #include "testutil.h"
 
 #include "error.h"
+#include "paths.h"
 #include "eval/evalplus.h"
 
 #include <math.h>
@@ -159,11 +162,11 @@ static void test_parse_reply(void **state)
 static const char *cache_dir(void)
 {
 	static char dir[4096];
-	const char *base = getenv("HALO_TEST_TMP");
-	if (!base || !*base)
-		base = "/tmp";
-	mkdir(base, 0755);
-	snprintf(dir, sizeof(dir), "%s/evalplus-cache", base);
+	const char *base = getenv("HALO_EVAL_CACHE");
+	if (base && *base)
+		snprintf(dir, sizeof(dir), "%s/evalplus", base);
+	else
+		assert_int_equal(halo_user_path(HALO_DIR_CACHE, "evalplus", dir, sizeof(dir)), 0);
 	return dir;
 }
 

@@ -51,23 +51,6 @@ static int registry_name(const char *file, const char *prefix, char *out, size_t
 	return snprintf(out, n, "%s/%.*s", prefix, (int)len, base) >= (int)n ? -1 : 0;
 }
 
-static int selected(const char *list, const char *name)
-{
-	if (!list || !*list)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n == len && !memcmp(p, name, len))
-			return 1;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
 static int bfcl_open(const halo_eval_env *env, void **state)
 {
 	struct bfcl_state *s = calloc(1, sizeof(*s));
@@ -89,7 +72,7 @@ static int bfcl_open(const halo_eval_env *env, void **state)
 	}
 	for (int c = 0; c < HALO_BFCL_N_CATEGORIES; c++) {
 		const char *cname = halo_bfcl_category_name((halo_bfcl_category)c);
-		if (!selected(env->bfcl_categories, cname))
+		if (env->bfcl_categories && *env->bfcl_categories && !halo_list_has(env->bfcl_categories, cname))
 			continue;
 		char name[128], sha[65];
 		if (registry_name(halo_bfcl_question_file((halo_bfcl_category)c), "bfcl", name, sizeof(name))) {

@@ -51,3 +51,25 @@ int halo_suite_expand(const char *suite, const halo_benchmark_ops **out, size_t 
 	out[(*n)++] = b;
 	return 0;
 }
+
+int halo_list_has(const char *list, const char *item)
+{
+	size_t len = strlen(item);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		const char *q = p;
+		while (n && *q == ' ') {
+			q++;
+			n--;
+		}
+		while (n && q[n - 1] == ' ')
+			n--;
+		if (n == len && !memcmp(q, item, len))
+			return 1;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}

@@ -86,4 +86,10 @@ const halo_benchmark_ops *halo_benchmark_find(const char *name);
  */
 int halo_suite_expand(const char *suite, const halo_benchmark_ops **out, size_t *n);
 
+/*
+ * Whether the comma-separated `list` names `item` exactly (spaces around
+ * names ignored): --ids, --bfcl-categories. NULL or "" names nothing.
+ */
+int halo_list_has(const char *list, const char *item);
+
 #endif

@@ -152,27 +152,6 @@ struct bench {
 	char *sampling_desc;         /* JSON of the effective sampling, for the run config */
 };
 
-static int in_id_list(const char *ids, const char *id)
-{
-	size_t len = strlen(id);
-	for (const char *p = ids; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		while (n && (*p == ' ')) {
-			p++;
-			n--;
-		}
-		while (n && p[n - 1] == ' ')
-			n--;
-		if (n == len && !memcmp(p, id, len))
-			return 1;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
 static int select_tasks(struct bench *b, const halo_eval_opts *o)
 {
 	size_t n = b->ops->n_tasks(b->state);
@@ -180,7 +159,7 @@ static int select_tasks(struct bench *b, const halo_eval_opts *o)
 	if (!b->tasks)
 		return halo_error_set(HALO_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		if (o->ids && *o->ids && !in_id_list(o->ids, b->ops->task_id(b->state, i)))
+		if (o->ids && *o->ids && !halo_list_has(o->ids, b->ops->task_id(b->state, i)))
 			continue;
 		if (o->shard_count && (i % o->shard_count) + 1 != o->shard_index)
 			continue;
@@ -328,6 +307,23 @@ struct run_ctx {
 	int cancelled;
 };
 
+/* Counts one stored sample and tells the caller; call with the run's lock held. */
+static void progress_step(halo_eval_progress *p, const halo_eval_opts *o, double t0, const char *benchmark,
+			  const char *task_id, halo_outcome outcome, long long completion_tokens)
+{
+	p->done++;
+	p->passed += outcome == HALO_OUTCOME_PASS;
+	p->infra += outcome == HALO_OUTCOME_INFRA;
+	if (completion_tokens > 0)
+		p->completion_tokens += completion_tokens;
+	p->benchmark = benchmark;
+	p->task_id = task_id;
+	p->outcome = outcome;
+	p->elapsed_s = mono_s() - t0;
+	if (o->progress)
+		o->progress(p, o->progress_ud);
+}
+
 static char *dump_response(const halo_chat_response *r)
 {
 	json_t *o = json_object();
@@ -457,19 +453,9 @@ store:;
 	rc = halo_results_sample_put(ctx->db, ctx->run_id, &row);
 
 	pthread_mutex_lock(&ctx->lock);
-	if (!rc) {
-		ctx->prog.done++;
-		ctx->prog.passed += score.outcome == HALO_OUTCOME_PASS;
-		ctx->prog.infra += score.outcome == HALO_OUTCOME_INFRA;
-		if (resp.completion_tokens > 0)
-			ctx->prog.completion_tokens += resp.completion_tokens;
-		ctx->prog.benchmark = b->ops->name;
-		ctx->prog.task_id = task_id;
-		ctx->prog.outcome = score.outcome;
-		ctx->prog.elapsed_s = mono_s() - ctx->t0;
-		if (ctx->opts->progress)
-			ctx->opts->progress(&ctx->prog, ctx->opts->progress_ud);
-	}
+	if (!rc)
+		progress_step(&ctx->prog, ctx->opts, ctx->t0, b->ops->name, task_id, score.outcome,
+			      resp.completion_tokens);
 	pthread_mutex_unlock(&ctx->lock);
 out:
 	halo_chat_response_free(&resp);
@@ -817,15 +803,7 @@ static void *offline_worker(void *arg)
 			ctx->error = rc;
 			snprintf(ctx->error_msg, sizeof(ctx->error_msg), "%s", halo_error_last()->message);
 		} else if (!rc) {
-			ctx->prog.done++;
-			ctx->prog.passed += score.outcome == HALO_OUTCOME_PASS;
-			ctx->prog.infra += score.outcome == HALO_OUTCOME_INFRA;
-			ctx->prog.benchmark = b->ops->name;
-			ctx->prog.task_id = task_id;
-			ctx->prog.outcome = score.outcome;
-			ctx->prog.elapsed_s = mono_s() - ctx->t0;
-			if (ctx->opts->progress)
-				ctx->opts->progress(&ctx->prog, ctx->opts->progress_ud);
+			progress_step(&ctx->prog, ctx->opts, ctx->t0, b->ops->name, task_id, score.outcome, -1);
 		}
 		pthread_mutex_unlock(&ctx->lock);
 		free(score.detail_json);
