@@ -78,4 +78,28 @@ for t in done_before:
     e = int(t.split("/")[1])
     assert c[e] == 1, f"{t} was finished before the kill but asked again"
 PY
+# ^C (SIGINT): in-flight requests are dropped, the run is marked interrupted,
+# halo exits 130, and --resume completes it with the same results
+DB3=$TEST_TMP/int.db
+"$HALO" eval humaneval --server "$ORACLE_URL" --limit $N --concurrency 2 --data-dir "$DATA" \
+	--cache-dir "$EVAL_CACHE" --db "$DB3" >"$TEST_TMP/int.out" 2>"$TEST_TMP/int.err" &
+pid=$!
+for _ in $(seq 1 600); do
+	n=$(python3 -c "import sqlite3,sys
+try:
+    print(sqlite3.connect(sys.argv[1]).execute('select count(*) from eval_samples').fetchone()[0])
+except Exception:
+    print(0)" "$DB3")
+	((n >= 4)) && break
+	sleep 0.05
+done
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+assert_eq "$rc" 130 "interrupted: exit 130"
+assert_contains "$(cat "$TEST_TMP/int.err")" "halo eval --resume 1"
+assert_exit 0 "$HALO" eval show 1 --json --db "$DB3"
+assert_eq "$(echo "$LAST_OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"]["status"])')" interrupted
+assert_exit 0 "$HALO" eval --resume 1 --server "$ORACLE_URL" --data-dir "$DATA" --cache-dir "$EVAL_CACHE" --db "$DB3"
+assert_eq "$(outcomes "$DB3" 1)" "$ref" "results after ^C and --resume equal the uninterrupted run's"
 echo "ok"
