@@ -362,7 +362,7 @@ int cmd_eval(int argc, const char **argv)
 		OPT_DOUBLE(0, "timeout", &total_to, "s", "seconds for a whole request (default: none)"),
 		OPT_BOOL(0, "no-stream", &no_stream, "ask for whole answers instead of streaming"),
 		OPT_GROUP("selection"),
-		OPT_INT(0, "limit", &limit, "n", "the first n tasks of each benchmark"),
+		OPT_INT(0, "limit", &limit, "n", "the first n tasks of each benchmark (BFCL: of each category)"),
 		OPT_STRING(0, "ids", &ids, "list", "comma-separated task ids"),
 		OPT_STRING(0, "shard", &shard, "i/n", "the i-th of n interleaved shards (deterministic)"),
 		OPT_INT(0, "samples", &samples, "k", "answers per task, for pass@k (default 1)"),

@@ -54,4 +54,16 @@ assert_eq "$(jq "$d/r.json" 'd["run"]["config"]["effective"]["ifeval"]["sampling
 assert_eq "$(jq "$d/s.json" 'all(s["response"]["timings"]["predicted_n"] > 0 for s in d["samples"] if s["outcome"] != "parse_error")')" true \
 	"llama-server timings are recorded"
 assert_eq "$(jq "$d/s.json" 'all(s["completion_tokens"] > 0 and s["ttft_s"] > 0 for s in d["samples"] if s["outcome"] != "parse_error")')" true
+# tools through llama-server --jinja: BFCL in native mode (OpenAI `tools`) and
+# in prompt mode; random output may not follow the template's tool-call syntax
+# (llama-server then rejects it: parse_error), but nothing fails in the harness
+for mode in native prompt; do
+	eval_run tooluse --server "http://127.0.0.1:$port" --bfcl-mode $mode --bfcl-categories simple_python,irrelevance \
+		--limit 3 --max-tokens 32 --json
+	echo "$LAST_OUT" >"$d/bfcl-$mode.json"
+	assert_eq "$(jq "$d/bfcl-$mode.json" 'd["totals"]["samples"]')" 6 "$mode: 3 questions of each category"
+	assert_eq "$(jq "$d/bfcl-$mode.json" 'd["outcomes"]["infra_error"] + d["outcomes"]["timeout"]')" 0 "$mode: no harness failure"
+done
+"$HALO" eval show "$(jq "$d/bfcl-native.json" 'd["run"]["id"]')" --per-sample --json --db "$DB" >"$d/bn.json"
+assert_eq "$(jq "$d/bn.json" 'all(len(s["request"]["tools"]) >= 1 for s in d["samples"])')" true "native mode sends tools"
 echo "ok"

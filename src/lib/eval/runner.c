@@ -152,9 +152,15 @@ struct bench {
 	char *sampling_desc;         /* JSON of the effective sampling, for the run config */
 };
 
+/* --limit counts per category where a benchmark has them (BFCL), so a short
+ * run still covers every category; categories come in dataset order. */
+#define MAX_CATEGORIES 32
+
 static int select_tasks(struct bench *b, const halo_eval_opts *o)
 {
 	size_t n = b->ops->n_tasks(b->state);
+	const char *cats[MAX_CATEGORIES];
+	size_t counts[MAX_CATEGORIES], n_cats = 0;
 	b->tasks = calloc(n ? n : 1, sizeof(*b->tasks));
 	if (!b->tasks)
 		return halo_error_set(HALO_ENOMEM, "out of memory");
@@ -163,8 +169,20 @@ static int select_tasks(struct bench *b, const halo_eval_opts *o)
 			continue;
 		if (o->shard_count && (i % o->shard_count) + 1 != o->shard_index)
 			continue;
-		if (o->limit && b->n_tasks >= o->limit)
-			break;
+		const char *cat = b->ops->category ? b->ops->category(b->state, i) : NULL;
+		size_t c = 0;
+		while (c < n_cats && strcmp(cats[c], cat ? cat : ""))
+			c++;
+		if (c == n_cats) {
+			if (n_cats == MAX_CATEGORIES)
+				return halo_error_set(HALO_ERROR, "%s: more than %d categories", b->ops->name,
+						      MAX_CATEGORIES);
+			cats[n_cats] = cat ? cat : "";
+			counts[n_cats++] = 0;
+		}
+		if (o->limit && counts[c] >= o->limit)
+			continue;
+		counts[c]++;
 		b->tasks[b->n_tasks++] = i;
 	}
 	return 0;

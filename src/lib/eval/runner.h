@@ -47,7 +47,7 @@ typedef struct halo_eval_opts {
 	const char *ids;             /* comma-separated task ids; NULL = all */
 	unsigned shard_index;        /* 1..shard_count; task i is in shard (i mod count) + 1 */
 	unsigned shard_count;        /* 0 = no sharding */
-	size_t limit;                /* first N tasks; 0 = all */
+	size_t limit;                /* first N tasks (of each category, for BFCL); 0 = all */
 	unsigned samples;            /* answers per task (pass@k); 0 = 1 */
 	/* asking */
 	const char *model;           /* sent as "model"; NULL = the server's first model */
