@@ -19,6 +19,14 @@ with open(f"{d}/mixed.jsonl", "w") as o:
 PY
 oracle_start "$TEST_TMP/mixed.jsonl" --slots 2 --latency 0.25
 
+stored_count() { # DB -> samples stored so far (0 while the database is being created)
+	python3 -c "import sqlite3,sys
+try:
+    print(sqlite3.connect(sys.argv[1]).execute('select count(*) from eval_samples').fetchone()[0])
+except Exception:
+    print(0)" "$1"
+}
+
 outcomes() { # DB RUN -> "task outcome" lines, sorted
 	"$HALO" eval show "$2" --per-sample --json --db "$1" >"$TEST_TMP/o.json"
 	jq "$TEST_TMP/o.json" '"\n".join(sorted(s["task_id"] + " " + s["outcome"] for s in d["samples"]))'
@@ -37,11 +45,7 @@ log_before=$(wc -l <"$ORACLE_LOG")
 pid=$!
 stored=0
 for _ in $(seq 1 600); do
-	stored=$(python3 -c "import sqlite3,sys
-try:
-    print(sqlite3.connect(sys.argv[1]).execute('select count(*) from eval_samples').fetchone()[0])
-except Exception:
-    print(0)" "$DB2")
+	stored=$(stored_count "$DB2")
 	((stored >= 8)) && break
 	sleep 0.05
 done
@@ -85,11 +89,7 @@ DB3=$TEST_TMP/int.db
 	--cache-dir "$EVAL_CACHE" --db "$DB3" >"$TEST_TMP/int.out" 2>"$TEST_TMP/int.err" &
 pid=$!
 for _ in $(seq 1 600); do
-	n=$(python3 -c "import sqlite3,sys
-try:
-    print(sqlite3.connect(sys.argv[1]).execute('select count(*) from eval_samples').fetchone()[0])
-except Exception:
-    print(0)" "$DB3")
+	n=$(stored_count "$DB3")
 	((n >= 4)) && break
 	sleep 0.05
 done
