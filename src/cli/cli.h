@@ -33,6 +33,7 @@ int cmd_eval(int argc, const char **argv);
 int cmd_inspect(int argc, const char **argv);
 int cmd_models(int argc, const char **argv);
 int cmd_plan(int argc, const char **argv);
+int cmd_pull(int argc, const char **argv);
 int cmd_synth(int argc, const char **argv);
 
 /* Prints "halo: <message>" for the library's last error; returns its exit code. */

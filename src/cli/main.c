@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "read a GGUF header (file or URL) and describe the model" },
 	{ "plan", cmd_plan, "which model and quant fit, with how much context, and the llama-server command" },
 	{ "eval", cmd_eval, "evaluate a model through its server: HumanEval+, MBPP+, IFEval, BFCL" },
+	{ "pull", cmd_pull, "download a model (resumable, verified) into the models directory" },
 	{ "synth", cmd_synth, "write a random-weight GGUF twin of a model for llama.cpp" },
 	{ NULL, NULL, NULL },
 };

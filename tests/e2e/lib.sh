@@ -29,6 +29,8 @@
 #                             "STATUS BODY_BYTES BYTES "REQUEST" "RANGE"").
 #                             --no-range: Range headers are ignored (200 and
 #                             the full body).  A second call restarts it.
+#                             $NGINX_EXTRA: more server-level directives (e.g.
+#                             locations; @ROOT@ in them is the served folder)
 #   nginx_stop                stop it (also done on exit)
 #   nginx_log_wait N          wait (up to 5 s) until the access log has N lines:
 #                             nginx logs a request just after answering it
@@ -193,6 +195,8 @@ nginx_start() {
 		conf=${conf//@ROOT@/"$root"}
 		conf=${conf//@RANGES@/"$ranges"}
 		conf=${conf//@TEMP_PATHS@/"$(_nginx_temp_paths "$bin")"}
+		conf=${conf//@EXTRA@/"${NGINX_EXTRA:-}"}
+		conf=${conf//@ROOT@/"$root"}
 		printf '%s\n' "$conf" >"$NGINX_PREFIX/nginx.conf"
 		: >"$NGINX_PREFIX/error.log"
 		rm -f "$pidfile"
