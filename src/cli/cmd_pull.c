@@ -13,6 +13,7 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +49,26 @@ static void fmt_rate(char *buf, size_t n, double bytes_per_s)
 		snprintf(buf, n, "%.0f kB/s", bytes_per_s / 1e3);
 }
 
+/* One per file; files of a split model download in parallel, so printing
+ * goes through one lock. */
 struct progress_state {
 	int tty;
 	int last_decile;
+	pthread_mutex_t *lock;
 };
+
+static void on_progress_locked(const halo_pull_progress *p, struct progress_state *ps);
 
 static void on_progress(const halo_pull_progress *p, void *ud)
 {
 	struct progress_state *ps = ud;
+	pthread_mutex_lock(ps->lock);
+	on_progress_locked(p, ps);
+	pthread_mutex_unlock(ps->lock);
+}
+
+static void on_progress_locked(const halo_pull_progress *p, struct progress_state *ps)
+{
 	double rate = p->elapsed_s > 0 ? (double)(p->done - p->resumed_from) / p->elapsed_s : 0;
 	char r[32], d[32], t[32];
 	fmt_rate(r, sizeof(r), rate);
@@ -86,13 +99,42 @@ static const char *url_basename(const char *url, char *buf, size_t n)
 	return buf;
 }
 
+struct job {
+	const char *url, *dest, *sha256;
+	struct progress_state ps;
+	halo_pull_result res;
+	int rc;
+	char error[512];
+	int error_code;
+};
+
+static void *pull_job(void *arg)
+{
+	struct job *j = arg;
+	halo_pull_opts po = HALO_PULL_OPTS_INIT;
+	po.sha256 = j->sha256;
+	po.progress = on_progress;
+	po.progress_ud = &j->ps;
+	po.cancel = &cancel_flag;
+	j->rc = halo_pull_file(j->url, j->dest, &po, &j->res);
+	if (j->rc < 0) {
+		/* the error is thread-local: keep it for the main thread */
+		snprintf(j->error, sizeof(j->error), "%s", halo_error_last()->message);
+		j->error_code = halo_error_last()->code;
+		cancel_flag = 1; /* one part failed: stop the others (their .part files stay) */
+	}
+	return NULL;
+}
+
 int cmd_pull(int argc, const char **argv)
 {
 	const char *models_dir_opt = NULL, *sha256 = NULL;
+	long max_jobs = 4;
 	bool json = false;
 	const struct option opts[] = {
 		OPT_STRING(0, "models-dir", &models_dir_opt, "dir", "where models live (default: as halo models)"),
 		OPT_STRING(0, "sha256", &sha256, "hex", "expected SHA-256 (a single file)"),
+		OPT_INT('j', "jobs", &max_jobs, "n", "parts of a split model downloaded at once (default 4)"),
 		OPT_JSON(&json),
 		OPT_END(),
 	};
@@ -103,6 +145,8 @@ int cmd_pull(int argc, const char **argv)
 	const char *target = argv[0];
 	if (sha256 && strlen(sha256) != 64)
 		return cli_error(EXIT_USAGE, "--sha256 expects 64 hex digits");
+	if (max_jobs < 1 || max_jobs > 16)
+		return cli_error(EXIT_USAGE, "--jobs must be between 1 and 16");
 
 	char dir[4096];
 	if (halo_models_dir(dir, sizeof(dir), models_dir_opt))
@@ -166,37 +210,66 @@ int cmd_pull(int argc, const char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct progress_state ps = { isatty(STDERR_FILENO) != 0, -1 };
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int tty = isatty(STDERR_FILENO) != 0 && n_files == 1; /* one live line; plain lines for parts */
+	struct job *jobs = calloc(n_files ? n_files : 1, sizeof(*jobs));
+	pthread_t *threads = calloc(n_files ? n_files : 1, sizeof(*threads));
 	json_t *files = json_array();
 	int rc = 0;
-	for (size_t i = 0; i < n_files && rc == 0; i++) {
-		halo_pull_opts po = HALO_PULL_OPTS_INIT;
-		halo_pull_result res;
-		po.sha256 = sha256;
-		po.progress = on_progress;
-		po.progress_ud = &ps;
-		po.cancel = &cancel_flag;
-		ps.last_decile = -1;
-		rc = halo_pull_file(urls[i], dests[i], &po, &res);
-		if (ps.tty)
-			fputc('\n', stderr);
-		if (rc == 0) {
-			json_t *o = json_object();
-			json_object_set_new(o, "url", json_string(urls[i]));
-			json_object_set_new(o, "path", json_string(dests[i]));
-			json_object_set_new(o, "bytes", json_integer((json_int_t)res.bytes));
-			json_object_set_new(o, "transferred", json_integer((json_int_t)res.transferred));
-			json_object_set_new(o, "resumed_from", json_integer((json_int_t)res.resumed_from));
-			json_object_set_new(o, "already_complete", json_boolean(res.already_complete));
-			json_object_set_new(o, "sha256", res.sha256_checked ? json_string(res.sha256) : json_null());
-			json_object_set_new(o, "sha256_source", res.sha256_checked ? json_string(res.sha256_source) : json_null());
-			json_array_append_new(files, o);
-			if (!json)
-				printf("%s %s (%" PRIu64 " bytes%s%s)\n", res.already_complete ? "present" : "verified", dests[i],
-				       res.bytes, res.sha256_checked ? ", sha256 " : "",
-				       res.sha256_checked ? res.sha256_source : "");
+	/* parts in parallel, `jobs` at a time: a CDN serves each connection at a
+	 * capped rate, so parallel parts fill the link */
+	size_t next = 0;
+	while (next < n_files) {
+		size_t batch = n_files - next < (size_t)max_jobs ? n_files - next : (size_t)max_jobs;
+		size_t started = 0;
+		for (size_t k = 0; k < batch; k++) {
+			struct job *j = &jobs[next + k];
+			j->url = urls[next + k];
+			j->dest = dests[next + k];
+			j->sha256 = sha256;
+			j->ps = (struct progress_state){ tty, -1, &lock };
+			if (pthread_create(&threads[next + k], NULL, pull_job, j))
+				pull_job(j); /* could not start a thread: do it here */
+			else
+				started |= (size_t)1 << k;
 		}
+		for (size_t k = 0; k < batch; k++)
+			if (started & ((size_t)1 << k))
+				pthread_join(threads[next + k], NULL);
+		next += batch;
+		if (cancel_flag)
+			break;
 	}
+	if (tty)
+		fputc('\n', stderr);
+	/* a part's error wins over the others' cancellation it caused */
+	for (size_t i = 0; i < next && rc == 0; i++)
+		if (jobs[i].rc < 0)
+			rc = halo_error_set(jobs[i].error_code, "%s", jobs[i].error);
+	for (size_t i = 0; i < n_files && rc == 0; i++)
+		if (i >= next || jobs[i].rc == 1)
+			rc = 1;
+	for (size_t i = 0; i < next; i++) {
+		struct job *j = &jobs[i];
+		if (j->rc != 0)
+			continue;
+		halo_pull_result *res = &j->res;
+		json_t *o = json_object();
+		json_object_set_new(o, "url", json_string(urls[i]));
+		json_object_set_new(o, "path", json_string(dests[i]));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)res->bytes));
+		json_object_set_new(o, "transferred", json_integer((json_int_t)res->transferred));
+		json_object_set_new(o, "resumed_from", json_integer((json_int_t)res->resumed_from));
+		json_object_set_new(o, "already_complete", json_boolean(res->already_complete));
+		json_object_set_new(o, "sha256", res->sha256_checked ? json_string(res->sha256) : json_null());
+		json_object_set_new(o, "sha256_source", res->sha256_checked ? json_string(res->sha256_source) : json_null());
+		json_array_append_new(files, o);
+		if (!json)
+			printf("%s %s (%" PRIu64 " bytes%s%s)\n", res->already_complete ? "present" : "verified", dests[i],
+			       res->bytes, res->sha256_checked ? ", sha256 " : "", res->sha256_checked ? res->sha256_source : "");
+	}
+	free(jobs);
+	free(threads);
 	if (rc == 1) {
 		fprintf(stderr, "halo: interrupted; run the same command again to resume\n");
 		exit_code = 130;

@@ -98,8 +98,11 @@ mkdir -p "$srv/test/repo/resolve/main/$(dirname "$first")"
 "$MKFIXTURE" split "$srv/test/repo/resolve/main/$first" qwen3.5-0.8b 1000000 >/dev/null
 for f in $files; do [[ -f $srv/test/repo/resolve/main/$f ]] || fail "fixture part $f missing"; done
 split_models=$(tmpdir)
+nginx_log_clear
 HF_ENDPOINT=$NGINX_URL assert_exit 0 "$HALO" pull qwen3.5-0.8b:TEST@test --models-dir "$split_models" --json
 assert_eq "$(echo "$LAST_OUT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))')" 3 "all parts"
+nginx_log_wait 3
+assert_eq "$(grep -c 'resolve/main/TEST/' "$NGINX_LOG")" 3 "each part fetched once"
 for f in $files; do
 	cmp "$srv/test/repo/resolve/main/$f" "$split_models/$(basename "$f")" || fail "part $f differs"
 done
@@ -107,4 +110,9 @@ assert_exit 0 "$HALO" models qwen3.5-0.8b --models-dir "$split_models" --json
 echo "$LAST_OUT" >"$TEST_TMP/models.json"
 assert_eq "$(jq "$TEST_TMP/models.json" '[q["parts_found"] for m in d["models"] for q in m["quants"] if q["quant"] == "TEST"][0]')" 3 \
 	"halo models sees every part"
+# a missing part fails the pull with its error; the parts that came are kept for the next run
+rm "$srv/test/repo/resolve/main/${files##* }"
+split2=$(tmpdir)
+HF_ENDPOINT=$NGINX_URL assert_exit 3 "$HALO" pull qwen3.5-0.8b:TEST@test --models-dir "$split2" -j 1
+assert_contains "$LAST_ERR" "not found (HTTP 404)"
 echo "ok"
