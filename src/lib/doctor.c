@@ -32,7 +32,8 @@
 
 struct ctx {
 	const char *sys, *proc, *root, *user, *path;
-	bool live; /* no root given: the process's own groups and environment count */
+	bool live;    /* no root given: the live environment (AMD_VULKAN_ICD) counts */
+	bool session; /* live and no user given: this process's own groups and uid count */
 	uint64_t headroom;
 	halo_machine m;
 	const halo_gpu *amd; /* the AMD GPU the checks are about; NULL when none */
@@ -512,7 +513,7 @@ static void check_groups(struct ctx *c)
 	static const char *const want[] = { "video", "render" };
 	char path[DOC_MAX_PATH], ppath[DOC_MAX_PATH];
 	halo_doctor_finding *f;
-	if (c->live && geteuid() == 0) {
+	if (c->session && geteuid() == 0) {
 		f = add(c, "groups", c->amd ? HALO_DOCTOR_OK : HALO_DOCTOR_INFO, "running as root: device access is not limited by groups");
 		return;
 	}
@@ -535,9 +536,9 @@ static void check_groups(struct ctx *c)
 			continue;
 		}
 		member = member || (pgid >= 0 && (unsigned long)pgid == gid);
-		bool has = c->live ? process_has_gid(gid) : member;
+		bool has = c->session ? process_has_gid(gid) : member;
 		catf(ev, sizeof(ev), "group %s (gid %lu): %s%s; ", want[i], gid, member ? "member" : "not a member",
-		     c->live ? (has ? ", in this session" : ", not in this session") : "");
+		     c->session ? (has ? ", in this session" : ", not in this session") : "");
 		if (!member && !has)
 			catf(missing, sizeof(missing), "%s%s", missing[0] ? "," : "", want[i]);
 		else if (!has)
@@ -740,6 +741,7 @@ int halo_doctor_run(halo_doctor_report *out, const halo_doctor_opts *opts)
 	c->path = opts && opts->path ? opts->path : getenv("PATH");
 	c->headroom = opts && opts->headroom ? opts->headroom : (uint64_t)4 << 30;
 	const char *user = opts ? opts->user : NULL;
+	c->session = c->live && !user;
 	struct passwd *pw = user ? NULL : getpwuid(geteuid());
 	c->user = user ? user : pw && pw->pw_name ? pw->pw_name : "unknown";
 	if (strlen(c->sys) > 1024 || strlen(c->proc) > 1024 || strlen(c->root) > 1024 || strlen(c->user) > 64) {
