@@ -44,6 +44,10 @@ int cli_error(int exit_code, const char *fmt, ...) __attribute__((format(printf,
 /* Maps a halo_error_code to an exit code. */
 int cli_exit_code(int halo_code);
 
+/* SIGINT/SIGTERM set *flag (long work stops cleanly and can be resumed);
+ * a second one ends the process at once. */
+void cli_catch_interrupts(volatile int *flag);
+
 /* Prints a JSON value (steals the reference) with a trailing newline; returns EXIT_OK or EXIT_IO. */
 int cli_print_json(json_t *v);
 

@@ -20,7 +20,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +51,6 @@ static const struct command_help help = {
 
 static volatile int cancel_flag;
 
-static void on_sigint(int sig)
-{
-	(void)sig;
-	cancel_flag = 1;
-	/* a second ^C ends at once */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-}
 
 struct progress_state {
 	int tty;
@@ -472,11 +463,7 @@ int cmd_eval(int argc, const char **argv)
 	eo.cancel = &cancel_flag;
 	eo.env.note_ud = NULL;
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_interrupts(&cancel_flag);
 
 	int64_t run_id = 0;
 	int rc;

@@ -14,7 +14,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +34,6 @@ static const struct command_help help = {
 
 static volatile int cancel_flag;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	cancel_flag = 1;
-}
 
 static void fmt_rate(char *buf, size_t n, double bytes_per_s)
 {
@@ -205,11 +199,7 @@ int cmd_pull(int argc, const char **argv)
 		n_files = q->n_files;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_interrupts(&cancel_flag);
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int tty = isatty(STDERR_FILENO) != 0 && n_files == 1; /* one live line; plain lines for parts */
 	struct job *jobs = calloc(n_files ? n_files : 1, sizeof(*jobs));

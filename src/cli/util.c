@@ -3,7 +3,9 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 int cli_exit_code(int code)
@@ -65,4 +67,25 @@ const char *fmt_bin(char *buf, size_t n, uint64_t bytes)
 	else
 		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
 	return buf;
+}
+
+static volatile int *interrupt_flag;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	*interrupt_flag = 1;
+	/* a second ^C ends at once */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+void cli_catch_interrupts(volatile int *flag)
+{
+	struct sigaction sa;
+	interrupt_flag = flag;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

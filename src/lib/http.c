@@ -102,13 +102,38 @@ static void set_common(CURL *c, const char *url, const halo_http_opts *opts)
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 }
 
+CURL *halo_http_easy_new(const char *url, const halo_http_opts *opts, struct curl_slist **headers)
+{
+	halo_http_opts defaults = HALO_HTTP_OPTS_INIT;
+	char auth[1100];
+	*headers = NULL;
+	if (!opts)
+		opts = &defaults;
+	pthread_once(&curl_once, curl_init_once);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
+		return NULL;
+	}
+	set_common(c, url, opts);
+	const char *token = opts->bearer_token;
+	if (!token && strstr(url, "huggingface.co"))
+		token = getenv("HF_TOKEN");
+	if (token && *token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		*headers = curl_slist_append(NULL, auth);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
+	}
+	return c;
+}
+
 int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf *out,
 			halo_http_range_info *info, const halo_http_opts *opts)
 {
 	halo_http_opts defaults = HALO_HTTP_OPTS_INIT;
 	struct range_req r = { .out = out, .start = start, .len = len };
 	struct curl_slist *headers = NULL;
-	char range[64], auth[1024];
+	char range[64];
 	CURLcode cc;
 	int rc = 0;
 
@@ -116,21 +141,10 @@ int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf 
 		opts = &defaults;
 	if (len == 0)
 		return halo_error_set(HALO_EUSAGE, "empty range requested from '%s'", url);
-	pthread_once(&curl_once, curl_init_once);
-
-	CURL *c = curl_easy_init();
+	CURL *c = halo_http_easy_new(url, opts, &headers);
 	if (!c)
-		return halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
+		return halo_error_last()->code;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, start, start + len - 1);
-	const char *token = opts->bearer_token;
-	if (!token && strstr(url, "huggingface.co"))
-		token = getenv("HF_TOKEN");
-	if (token && *token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	}
-	set_common(c, url, opts);
 	curl_easy_setopt(c, CURLOPT_RANGE, range);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
@@ -193,23 +207,19 @@ static size_t on_file_body(char *data, size_t size, size_t n, void *ud)
 
 int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, const halo_http_opts *opts)
 {
-	halo_http_opts defaults = HALO_HTTP_OPTS_INIT;
 	struct file_req r = { .cap = max_bytes };
+	struct curl_slist *headers = NULL;
 	long status = 0;
 	int rc = 0;
 
-	if (!opts)
-		opts = &defaults;
-	pthread_once(&curl_once, curl_init_once);
 	r.f = fopen(dest, "wb");
 	if (!r.f)
 		return halo_error_set(HALO_EIO, "'%s': cannot create: %s", dest, strerror(errno));
-	CURL *c = curl_easy_init();
+	CURL *c = halo_http_easy_new(url, opts, &headers);
 	if (!c) {
 		fclose(r.f);
-		return halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
+		return halo_error_last()->code;
 	}
-	set_common(c, url, opts);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
 	CURLcode cc = curl_easy_perform(c);
@@ -225,6 +235,7 @@ int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, co
 	else if (status != 200)
 		rc = halo_error_set(HALO_ENET, "'%s': HTTP status %ld", url, status);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(headers);
 	if (fclose(r.f) && !rc)
 		rc = halo_error_set(HALO_EIO, "'%s': write failed: %s", dest, strerror(errno));
 	return rc;

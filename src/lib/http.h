@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "buf.h"
 
 typedef struct halo_http_opts {
@@ -50,5 +52,15 @@ int halo_http_get_range(const char *url, uint64_t start, uint64_t len, halo_buf 
  * (Small pinned files such as datasets; models go through `halo pull`.)
  */
 int halo_http_download(const char *url, const char *dest, uint64_t max_bytes, const halo_http_opts *opts);
+
+/*
+ * A curl easy handle set up as every halo transfer is: the URL, redirects
+ * (model hosts use CDNs), timeouts from opts, no signals (threads), http(s)
+ * only, and the bearer token (opts->bearer_token, else $HF_TOKEN for
+ * huggingface.co). *headers receives the header list to free with
+ * curl_slist_free_all() after the transfer (NULL when none). NULL on
+ * allocation failure (error recorded).
+ */
+CURL *halo_http_easy_new(const char *url, const halo_http_opts *opts, struct curl_slist **headers);
 
 #endif

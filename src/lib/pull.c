@@ -153,7 +153,7 @@ static int verify(const char *part, const char *url, const halo_pull_opts *o, st
 int halo_pull_file(const char *url, const char *dest, const halo_pull_opts *opts, halo_pull_result *res)
 {
 	halo_pull_opts defaults = HALO_PULL_OPTS_INIT;
-	char part[4200], range[64], auth[1100];
+	char part[4200], range[64];
 	struct curl_slist *headers = NULL;
 	struct stat st;
 	int rc = 0;
@@ -177,33 +177,16 @@ int halo_pull_file(const char *url, const char *dest, const halo_pull_opts *opts
 	if (!x.f)
 		return halo_error_set(HALO_EIO, "'%s': cannot write: %s", part, strerror(errno));
 
-	CURL *c = curl_easy_init();
+	CURL *c = halo_http_easy_new(url, &opts->http, &headers);
 	if (!c) {
 		fclose(x.f);
-		return halo_error_set(HALO_ENOMEM, "cannot create a curl handle");
+		return halo_error_last()->code;
 	}
 	snprintf(range, sizeof(range), "%" PRIu64 "-", x.start);
-	const char *token = opts->http.bearer_token;
-	if (!token && strstr(url, "huggingface.co"))
-		token = getenv("HF_TOKEN");
-	if (token && *token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RANGE, range);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "halo/" HALO_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->http.connect_timeout_s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->http.total_timeout_s);
 	/* a stalled transfer (under 1 KB/s for a minute) fails; run again to resume */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
