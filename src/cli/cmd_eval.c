@@ -56,7 +56,6 @@ struct progress_state {
 	int tty;
 	double last_print;
 	size_t last_done;
-	const char *bench_filter;
 };
 
 static double mono_s(void)
@@ -457,7 +456,7 @@ int cmd_eval(int argc, const char **argv)
 	set_i(&eo.overrides.top_k, top_k);
 	set_i(&eo.overrides.max_tokens, max_tokens);
 	set_i(&eo.overrides.seed, seed);
-	struct progress_state ps = { isatty(STDERR_FILENO) != 0, 0, 0, NULL };
+	struct progress_state ps = { isatty(STDERR_FILENO) != 0, 0, 0 };
 	eo.progress = on_progress;
 	eo.progress_ud = &ps;
 	eo.cancel = &cancel_flag;

@@ -213,10 +213,9 @@ static int bfcl_score(void *state, size_t i, const halo_eval_answer *a, halo_eva
 	if ((rc = halo_bfcl_check(t->cat, s->mode, q.function_json, ans.ground_truth_json, &d, &v)))
 		goto out;
 	out->outcome = v.outcome;
-	json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "category", halo_bfcl_category_name(t->cat), "strict",
-			      v.strict_outcome == HALO_OUTCOME_PASS, "error", v.error_type, "detail", v.detail);
-	out->detail_json = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
+	out->detail_json = bench_json_pack("{s:s, s:b, s:s, s:s}", "category", halo_bfcl_category_name(t->cat),
+					   "strict", v.strict_outcome == HALO_OUTCOME_PASS, "error", v.error_type, "detail",
+					   v.detail);
 	if (!out->detail_json)
 		rc = halo_error_set(HALO_ENOMEM, "out of memory");
 out:

@@ -90,11 +90,9 @@ static int ifeval_score(void *state, size_t i, const halo_eval_answer *a, halo_e
 	for (size_t k = 0; k < res.n; k++)
 		json_array_append_new(ins, json_pack("{s:s, s:b, s:b}", "id", halo_ifeval_id_name(res.items[k].index),
 						     "strict", res.items[k].strict, "loose", res.items[k].loose));
-	json_t *d = json_pack("{s:b, s:b, s:o}", "strict", res.prompt_strict, "loose", res.prompt_loose,
-			      "instructions", ins);
 	out->outcome = res.prompt_strict ? HALO_OUTCOME_PASS : HALO_OUTCOME_WRONG;
-	out->detail_json = d ? json_dumps(d, JSON_COMPACT) : NULL;
-	json_decref(d);
+	out->detail_json = bench_json_pack("{s:b, s:b, s:o}", "strict", res.prompt_strict, "loose", res.prompt_loose,
+					   "instructions", ins);
 	halo_ifeval_result_free(&res);
 	return out->detail_json ? 0 : halo_error_set(HALO_ENOMEM, "out of memory");
 }

@@ -87,25 +87,29 @@ const halo_dataset_file *halo_dataset_find(const char *name_or_path)
 
 /* ---- SHA-256 ---- */
 
-int halo_sha256_hex(const void *data, size_t len, char hex[65])
+static void digest_hex(const unsigned char md[32], char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	hex[0] = '\0';
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return halo_error_set(HALO_ERROR, "sha256 failed");
 	for (unsigned i = 0; i < 32; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[64] = '\0';
+}
+
+int halo_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	hex[0] = '\0';
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return halo_error_set(HALO_ERROR, "sha256 failed");
+	digest_hex(md, hex);
 	return 0;
 }
 
 int halo_sha256_file(const char *path, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	unsigned char *chunk;
@@ -146,11 +150,7 @@ int halo_sha256_file(const char *path, char hex[65])
 		rc = halo_error_set(HALO_ERROR, "'%s': sha256 final failed", path);
 		goto out;
 	}
-	for (unsigned i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
+	digest_hex(md, hex);
 out:
 	EVP_MD_CTX_free(ctx);
 	free(chunk);

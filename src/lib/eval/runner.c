@@ -243,10 +243,6 @@ static int config_hash(struct bench *b, const char *fingerprint, const char *mod
 
 /* ---- resume: which samples are finished ---- */
 
-struct done_key {
-	char *key; /* "benchmark\ttask\tsample" */
-};
-
 struct done_set {
 	char **keys;
 	size_t n, cap;
