@@ -88,7 +88,10 @@ int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
-		execvp(argv[0], argv);
+		if (opts->env)
+			execvpe(argv[0], argv, opts->env);
+		else
+			execvp(argv[0], argv);
 		dprintf(2, "halo: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}

@@ -15,10 +15,11 @@ typedef struct halo_llama_run_opts {
 	unsigned version;
 	const char *until;   /* stop once the output contains this text; NULL: wait for exit */
 	int timeout_s;       /* whole run; 0: 300 */
+	char *const *env;    /* the program's whole environment (NULL: halo's own) */
 } halo_llama_run_opts;
 
 #define HALO_LLAMA_RUN_OPTS_VERSION 1
-#define HALO_LLAMA_RUN_OPTS_INIT { HALO_LLAMA_RUN_OPTS_VERSION, NULL, 300 }
+#define HALO_LLAMA_RUN_OPTS_INIT { HALO_LLAMA_RUN_OPTS_VERSION, NULL, 300, NULL }
 
 /*
  * Runs argv[0] (a path, or a name looked up in PATH) with argv, stdout and
