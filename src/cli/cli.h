@@ -29,6 +29,7 @@ struct command {
 	const char *summary;
 };
 
+int cmd_backends(int argc, const char **argv);
 int cmd_doctor(int argc, const char **argv);
 int cmd_eval(int argc, const char **argv);
 int cmd_inspect(int argc, const char **argv);

@@ -21,7 +21,7 @@ static const struct command_help help = {
 	usage,
 	"Checks the GPU (PCI vendor 0x1002, gfx target), the VRAM carve-out, the GTT pool against\n"
 	"RAM, ttm.pages_limit, the IOMMU, the kernel, swap, the power profile, the video/render\n"
-	"groups and access to /dev/kfd and /dev/dri, llama.cpp in PATH and the Vulkan driver\n"
+	"groups and access to /dev/kfd and /dev/dri, llama.cpp (backends.conf and PATH), the Vulkan driver\n"
 	"(RADV or AMDVLK). Each finding is ok, info, warn or fail, with what was read and the\n"
 	"exact fix. --sysfs-root/--proc-root/--root read a recorded tree instead of /sys,\n"
 	"/proc and / (for /etc, /dev, /usr/share/vulkan). Exits 0 even when it warns.",
@@ -31,13 +31,14 @@ static const struct command_help help = {
 int cmd_doctor(int argc, const char **argv)
 {
 	bool json = false;
-	const char *sysfs_root = NULL, *proc_root = NULL, *root = NULL, *user = NULL;
+	const char *sysfs_root = NULL, *proc_root = NULL, *root = NULL, *user = NULL, *backends_file = NULL;
 	uint64_t headroom = 0;
 	const struct option opts[] = {
 		OPT_STRING(0, "sysfs-root", &sysfs_root, "dir", "read sysfs from <dir> instead of /sys"),
 		OPT_STRING(0, "proc-root", &proc_root, "dir", "read procfs from <dir> instead of /proc"),
 		OPT_STRING(0, "root", &root, "dir", "read /etc, /dev and /usr/share/vulkan under <dir>"),
 		OPT_STRING(0, "user", &user, "name", "check this user's groups (default: you)"),
+		OPT_STRING(0, "backends-file", &backends_file, "file", "registered llama.cpp builds (default: the user's backends.conf)"),
 		OPT_SIZE(0, "headroom", &headroom, "size", "RAM left to the OS when sizing GTT (default 4GiB)"),
 		OPT_JSON(&json),
 		OPT_END(),
@@ -53,6 +54,7 @@ int cmd_doctor(int argc, const char **argv)
 	o.root = root;
 	o.user = user;
 	o.headroom = headroom;
+	o.backends_file = backends_file;
 	int rc = halo_doctor_run(&r, &o);
 	if (rc)
 		return cli_fail(rc);

@@ -6,6 +6,8 @@
  */
 #include "doctor.h"
 
+#include "backends.h"
+
 #include "error.h"
 #include "hw.h"
 
@@ -31,7 +33,7 @@
 #define GIB (1024.0 * 1024 * 1024)
 
 struct ctx {
-	const char *sys, *proc, *root, *user, *path;
+	const char *sys, *proc, *root, *user, *path, *backends_file;
 	bool live;    /* no root given: the live environment (AMD_VULKAN_ICD) counts */
 	bool session; /* live and no user given: this process's own groups and uid count */
 	uint64_t headroom;
@@ -619,31 +621,70 @@ static bool find_in_path(const char *search, const char *name, char *out)
 	return false;
 }
 
+/*
+ * The backends of backends.conf that can run (their llama-server is there),
+ * into ev; returns how many. A file that does not parse is a finding of its own.
+ */
+static size_t registered_backends(struct ctx *c, char *ev, size_t size, bool *bad_file)
+{
+	halo_backends bs = HALO_BACKENDS_INIT;
+	size_t ok = 0;
+	*bad_file = false;
+	if (!c->backends_file && !c->live)
+		return 0;
+	if (halo_backends_load(&bs, c->backends_file, false)) {
+		*bad_file = true;
+		catf(ev, size, "%s", halo_error_last()->message);
+		halo_error_clear();
+		return 0;
+	}
+	for (size_t i = 0; i < bs.n; i++) {
+		char p[DOC_MAX_PATH];
+		bool runs = !halo_backend_program(&bs.items[i], "llama-server", p, sizeof(p));
+		ok += runs;
+		catf(ev, size, "%sbackend '%s': %s%s", ev[0] ? "; " : "", bs.items[i].name, bs.items[i].bin_dir,
+		     runs ? "" : " (no llama-server there)");
+	}
+	halo_error_clear();
+	halo_backends_free(&bs);
+	return ok;
+}
+
 static void check_backends(struct ctx *c)
 {
 	static const char *const bins[] = { "llama-server", "llama-bench", "llama-cli" };
-	char path[DOC_MAX_PATH], ev[768] = "";
-	bool found[3] = { false, false, false };
+	char path[DOC_MAX_PATH], ev[768] = "", reg[768] = "";
+	bool found[3] = { false, false, false }, bad_file;
 	for (size_t i = 0; i < 3; i++) {
 		found[i] = find_in_path(c->path, bins[i], path);
 		catf(ev, sizeof(ev), "%s%s: %s", i ? "; " : "", bins[i], found[i] ? path : "not in PATH");
 	}
+	size_t n_reg = registered_backends(c, reg, sizeof(reg), &bad_file);
 	halo_doctor_finding *f;
-	if (found[0])
+	if (bad_file)
+		f = add(c, "backends", HALO_DOCTOR_FAIL, "backends.conf cannot be read");
+	else if (n_reg)
+		f = add(c, "backends", HALO_DOCTOR_OK, "%zu registered llama.cpp backend%s%s", n_reg, n_reg == 1 ? "" : "s",
+			found[0] ? ", and llama.cpp in PATH" : "");
+	else if (found[0])
 		f = add(c, "backends", HALO_DOCTOR_OK, "llama.cpp found in PATH%s", found[1] ? "" : " (no llama-bench)");
 	else
 		f = add(c, "backends", HALO_DOCTOR_WARN, "llama-server is not in PATH");
-	snprintf(f->evidence, sizeof(f->evidence), "%s", ev);
-	if (!found[0]) {
+	snprintf(f->evidence, sizeof(f->evidence), "%s%s%s", reg, reg[0] ? "; " : "", ev);
+	if (bad_file)
+		snprintf(f->fix, sizeof(f->fix), "correct the file (format: docs/backends.md)");
+	else if (!found[0] && !n_reg) {
 		const char *gfx = c->amd && c->amd->gfx_target[0] ? c->amd->gfx_target : "<gfx target>";
 		if (c->amd)
 			snprintf(f->fix, sizeof(f->fix),
 				 "build llama.cpp: 'cmake -B build -DGGML_VULKAN=ON && cmake --build build -j' (ROCm: "
-				 "-DGGML_HIP=ON -DAMDGPU_TARGETS=%s), then add build/bin to PATH",
+				 "-DGGML_HIP=ON -DAMDGPU_TARGETS=%s), then add build/bin to PATH or register it in "
+				 "~/.config/halo/backends.conf",
 				 gfx);
 		else
 			snprintf(f->fix, sizeof(f->fix),
-				 "build llama.cpp ('cmake -B build && cmake --build build -j') and add build/bin to PATH");
+				 "build llama.cpp ('cmake -B build && cmake --build build -j') and add build/bin to PATH "
+				 "or register it in ~/.config/halo/backends.conf");
 	}
 }
 
@@ -739,6 +780,7 @@ int halo_doctor_run(halo_doctor_report *out, const halo_doctor_opts *opts)
 	c->root = opts && opts->root ? opts->root : "";
 	c->live = !(opts && opts->root);
 	c->path = opts && opts->path ? opts->path : getenv("PATH");
+	c->backends_file = opts ? opts->backends_file : NULL;
 	c->headroom = opts && opts->headroom ? opts->headroom : (uint64_t)4 << 30;
 	const char *user = opts ? opts->user : NULL;
 	c->session = c->live && !user;

@@ -53,10 +53,13 @@ typedef struct halo_doctor_opts {
 	const char *user;       /* NULL: the effective user's name (getpwuid) */
 	const char *path;       /* search path for llama.cpp binaries; NULL: $PATH */
 	uint64_t headroom;      /* RAM left to the OS when sizing GTT; 0: 4 GiB */
+	/* Registered llama.cpp builds (backends.h); NULL: the user's backends.conf on the live
+	 * system, none when a root is given (a recorded tree has no user config). */
+	const char *backends_file;
 } halo_doctor_opts;
 
 #define HALO_DOCTOR_OPTS_VERSION 1
-#define HALO_DOCTOR_OPTS_INIT { HALO_DOCTOR_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
+#define HALO_DOCTOR_OPTS_INIT { HALO_DOCTOR_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /*
  * Runs every check into *out, in priority order. A check whose files are

@@ -223,6 +223,24 @@ static void test_private_root(void **state)
 	/* platform_profile (performance) wins over tuned. */
 	expect("power", HALO_DOCTOR_OK, "active_profile: balanced", NULL);
 
+	/* Registered backends count, and say which cannot run; a broken file is a failure. */
+	char conf[4200], cbody[8500];
+	snprintf(conf, sizeof(conf), "%s/backends.conf", root);
+	snprintf(cbody, sizeof(cbody), "[backend radv]\nbin = %s\nenv = AMD_VULKAN_ICD=RADV\n[backend rocm]\nbin = /nonexistent-rocm\n", bin);
+	test_write_file(conf, cbody, strlen(cbody));
+	o.backends_file = conf;
+	o.path = "/nonexistent";
+	assert_int_equal(halo_doctor_run(&report, &o), 0);
+	f = expect("backends", HALO_DOCTOR_OK, "backend 'radv': ", NULL);
+	assert_string_equal(f->title, "1 registered llama.cpp backend");
+	assert_non_null(strstr(f->evidence, "backend 'rocm': /nonexistent-rocm (no llama-server there)"));
+	assert_non_null(strstr(f->evidence, "llama-server: not in PATH"));
+	test_write_file(conf, "[backend\n", 9);
+	assert_int_equal(halo_doctor_run(&report, &o), 0);
+	expect("backends", HALO_DOCTOR_FAIL, "backends.conf:1: expected '[backend NAME]'", "docs/backends.md");
+	o.backends_file = NULL;
+	o.path = spath;
+
 	/* A larger headroom lowers the recommendation below the 124 GiB in force. */
 	o.headroom = (uint64_t)8 << 30;
 	assert_int_equal(halo_doctor_run(&report, &o), 0);
