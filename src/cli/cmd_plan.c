@@ -18,6 +18,7 @@
 #include "llama_log.h"
 #include "llama_run.h"
 #include "plan.h"
+#include "plan_setup.h"
 #include "store.h"
 
 #include <errno.h>
@@ -47,267 +48,10 @@ static const struct command_help help = {
 };
 
 struct plan_args {
-	const char *target;
-	uint64_t mem, gpu_mem, headroom, cache_ram;
-	long ctx, parallel, ubatch, batch, ngl, n_cpu_moe, checkpoints;
-	const char *kv, *ctk, *ctv, *fa, *mode, *load_mode, *models_dir, *catalog, *sysfs_root, *proc_root;
-	const char *llama_bin, *verify_log;
-	bool discrete, cpu_only, cpu_moe, no_unified, json, verify;
+	struct plan_settings s;
+	const char *target, *mode, *models_dir, *catalog, *llama_bin, *verify_log;
+	bool json, verify;
 };
-
-
-struct machine_info {
-	halo_plan_machine m;
-	char what[256];     /* one-line description */
-	uint64_t page_size; /* for ttm advice */
-	bool detected;
-};
-
-static int cache_type(const char *name, uint32_t *out)
-{
-	static const char *const allowed[] = { "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl" };
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		if (!strcasecmp(name, allowed[i])) {
-			*out = (uint32_t)halo_ggml_type_from_name(name);
-			return 0;
-		}
-	return cli_error(EXIT_USAGE, "unknown cache type '%s' (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl)", name);
-}
-
-static int build_opts(const struct plan_args *a, halo_memplan_opts *o, halo_server_opts *srv,
-		      const struct machine_info *mi)
-{
-	bool unified = mi->m.unified;
-	int rc;
-	*o = (halo_memplan_opts)HALO_MEMPLAN_OPTS_INIT;
-	*srv = (halo_server_opts)HALO_SERVER_OPTS_INIT;
-	o->n_seq = 4; /* llama-server's automatic slot count, with a unified cache */
-	o->kv_unified = !a->no_unified;
-	if (a->parallel) {
-		if (a->parallel < 1 || a->parallel > 256)
-			return cli_error(EXIT_USAGE, "--parallel must be 1 to 256");
-		o->n_seq = (uint32_t)a->parallel;
-	}
-	o->n_outputs_max = o->n_seq; /* llama-server: one sampled token per slot */
-	if (a->ctx < 0 || a->ubatch < 0 || a->batch < 0 || a->checkpoints < 0)
-		return cli_error(EXIT_USAGE, "--ctx, --ubatch, --batch and --checkpoints cannot be negative");
-	o->n_ctx = (uint64_t)a->ctx;
-	if (a->ubatch)
-		o->n_ubatch = (uint32_t)a->ubatch;
-	if (a->batch)
-		o->n_batch = (uint32_t)a->batch;
-	const char *tk = a->ctk ? a->ctk : a->kv ? a->kv : "f16";
-	const char *tv = a->ctv ? a->ctv : a->kv ? a->kv : "f16";
-	if ((rc = cache_type(tk, &o->type_k)) || (rc = cache_type(tv, &o->type_v)))
-		return rc;
-	if (a->fa && strcmp(a->fa, "on") && strcmp(a->fa, "off"))
-		return cli_error(EXIT_USAGE, "--fa takes 'on' or 'off'");
-	o->flash_attn = !a->fa || !strcmp(a->fa, "on");
-	/* llama.cpp cannot quantize a transposed V: quantized V needs flash attention */
-	if (!o->flash_attn && o->type_v != HALO_GGML_F16 && o->type_v != HALO_GGML_F32 && o->type_v != HALO_GGML_BF16)
-		return cli_error(EXIT_USAGE, "a quantized V cache (-ctv %s) needs flash attention (--fa on)", tv);
-	o->n_gpu_layers = a->ngl == -2 ? -1 : (int32_t)a->ngl;
-	o->n_cpu_moe = a->cpu_moe ? -1 : (int32_t)a->n_cpu_moe;
-	o->has_gpu = !a->cpu_only && mi->m.gpu_limit > 0;
-	if (!o->has_gpu)
-		o->n_gpu_layers = 0;
-	/* On an APU mapped weights would sit in RAM twice (page cache and GTT): load them once. */
-	o->mmap = !unified;
-	if (a->load_mode) {
-		if (strcmp(a->load_mode, "mmap") && strcmp(a->load_mode, "none"))
-			return cli_error(EXIT_USAGE, "--load-mode takes 'mmap' or 'none'");
-		o->mmap = !strcmp(a->load_mode, "mmap");
-	}
-	srv->ctx_checkpoints = (uint32_t)a->checkpoints;
-	if (a->cache_ram != UINT64_MAX)
-		srv->cache_ram = a->cache_ram;
-	return 0;
-}
-
-static int describe_machine(const struct plan_args *a, struct machine_info *mi)
-{
-	memset(mi, 0, sizeof(*mi));
-	mi->page_size = 4096;
-	mi->m.headroom = a->headroom != UINT64_MAX ? a->headroom : (uint64_t)4 << 30;
-	if (a->mem) {
-		/* A machine described on the command line: by default a unified-memory APU whose GTT
-		 * pool is the kernel's default, half of RAM. */
-		mi->m.ram_total = a->mem;
-		mi->m.unified = !a->discrete;
-		mi->m.gpu_limit = a->cpu_only ? 0 : a->gpu_mem ? a->gpu_mem
-					: a->discrete ? 0 : halo_hw_ttm_default_pages(a->mem, 4096) * 4096;
-		if (a->discrete && !a->gpu_mem && !a->cpu_only)
-			return cli_error(EXIT_USAGE, "--discrete needs --gpu-mem (the card's VRAM)");
-		snprintf(mi->what, sizeof(mi->what), "%.1f GiB RAM (given), %s %.1f GiB", a->mem / GiB,
-			 a->cpu_only ? "no GPU" : a->discrete ? "discrete GPU with" : "unified-memory GPU pool",
-			 mi->m.gpu_limit / GiB);
-		return 0;
-	}
-	halo_machine hw;
-	halo_hw_opts ho = HALO_HW_OPTS_INIT;
-	ho.sysfs_root = a->sysfs_root;
-	ho.proc_root = a->proc_root;
-	int rc = halo_hw_detect(&hw, &ho);
-	if (rc)
-		return cli_fail(rc);
-	mi->detected = true;
-	mi->page_size = hw.page_size ? hw.page_size : 4096;
-	mi->m.ram_total = hw.mem_total;
-	/* The GPU llama.cpp would use: like ggml-vulkan, a discrete card over an integrated one
-	 * when both are there, then the one that can hold the most. */
-	const halo_gpu *g = NULL;
-	for (size_t i = 0; i < hw.n_gpus && !a->cpu_only; i++) {
-		const halo_gpu *c = &hw.gpus[i];
-		if (!halo_hw_gpu_memory_limit(&hw, c))
-			continue;
-		if (!g || (g->is_apu && !c->is_apu) ||
-		    (g->is_apu == c->is_apu && halo_hw_gpu_memory_limit(&hw, c) > halo_hw_gpu_memory_limit(&hw, g)))
-			g = c;
-	}
-	if (g) {
-		mi->m.gpu_limit = a->gpu_mem ? a->gpu_mem : halo_hw_gpu_memory_limit(&hw, g);
-		mi->m.unified = g->is_apu;
-		snprintf(mi->what, sizeof(mi->what), "%.1f GiB RAM, %s %s%s%s: GPU memory %.1f GiB%s", hw.mem_total / GiB,
-			 halo_hw_vendor_name(g->vendor) ? halo_hw_vendor_name(g->vendor) : "gpu", g->gfx_target,
-			 g->gfx_target[0] ? " " : "", g->is_apu ? "APU (GTT pool + carve-out)" : "discrete",
-			 mi->m.gpu_limit / GiB, a->gpu_mem ? " (given)" : "");
-	} else if (a->gpu_mem && !a->cpu_only) {
-		mi->m.gpu_limit = a->gpu_mem;
-		mi->m.unified = !a->discrete;
-		snprintf(mi->what, sizeof(mi->what), "%.1f GiB RAM, GPU memory %.1f GiB (given)", hw.mem_total / GiB,
-			 a->gpu_mem / GiB);
-	} else if (hw.n_gpus && !a->cpu_only) {
-		const halo_gpu *u = &hw.gpus[0];
-		for (size_t i = 0; i < hw.n_gpus; i++)
-			if (hw.gpus[i].vendor != HALO_PCI_VENDOR_INTEL)
-				u = &hw.gpus[i]; /* a discrete card rather than the integrated one */
-		const char *v = halo_hw_vendor_name(u->vendor);
-		snprintf(mi->what, sizeof(mi->what),
-			 "%.1f GiB RAM, %s GPU of unknown memory (give --gpu-mem to plan for it): CPU only",
-			 hw.mem_total / GiB, v ? v : "a");
-	} else {
-		snprintf(mi->what, sizeof(mi->what), "%.1f GiB RAM, no GPU: CPU only", hw.mem_total / GiB);
-	}
-	return 0;
-}
-
-static json_t *machine_json(const struct machine_info *mi)
-{
-	json_t *jm = json_object();
-	json_object_set_new(jm, "description", json_string(mi->what));
-	json_object_set_new(jm, "ram_bytes", json_integer((json_int_t)mi->m.ram_total));
-	json_object_set_new(jm, "gpu_memory_bytes", json_integer((json_int_t)mi->m.gpu_limit));
-	json_object_set_new(jm, "unified_memory", json_boolean(mi->m.unified));
-	json_object_set_new(jm, "headroom_bytes", json_integer((json_int_t)mi->m.headroom));
-	json_object_set_new(jm, "detected", json_boolean(mi->detected));
-	return jm;
-}
-
-/* One evaluated quant or file. */
-struct row {
-	const halo_quant *q;
-	uint64_t size;
-	uint64_t n_ctx;            /* max context, or the requested one */
-	halo_plan_result r;
-	halo_memplan_opts o;
-	halo_server_opts srv;      /* with the checkpoint and prompt-cache limits that fit */
-	char path[4096];
-};
-
-static int plan_row(const halo_hparams *hp, const halo_weights_plan *w, const halo_memplan_opts *o,
-		    const halo_server_opts *srv, const struct machine_info *mi, uint64_t cap, struct row *row)
-{
-	int rc;
-	row->o = *o;
-	if (o->n_ctx) {
-		row->n_ctx = o->n_ctx;
-		rc = halo_plan_evaluate(hp, w, o, srv, &mi->m, &row->r);
-	} else {
-		rc = halo_plan_max_context(hp, w, o, srv, &mi->m, cap, &row->n_ctx, &row->r);
-		row->o.n_ctx = row->n_ctx;
-	}
-	row->srv = *srv;
-	row->srv.ctx_checkpoints = row->r.ctx_checkpoints;
-	row->srv.cache_ram = row->r.prompt_cache;
-	return rc;
-}
-
-static bool row_fits(const struct row *r)
-{
-	return r->r.fits && r->n_ctx > 0;
-}
-
-static const char *binding_text(const struct row *r, char *buf, size_t n)
-{
-	if (row_fits(r) && r->r.binding == HALO_LIMIT_CONTEXT)
-		snprintf(buf, n, "full context");
-	else if (row_fits(r))
-		snprintf(buf, n, "%s", r->r.binding == HALO_LIMIT_GPU ? "gpu pool" : "ram");
-	else
-		snprintf(buf, n, "over %s by %.1f GiB", r->r.binding == HALO_LIMIT_GPU ? "gpu pool" : "ram",
-			 r->r.over_by / GiB);
-	return buf;
-}
-
-/* What would change a configuration that does not fit. */
-static void advice(const struct row *r, const struct machine_info *mi, halo_buf *out)
-{
-	if (row_fits(r))
-		return;
-	if (r->r.binding == HALO_LIMIT_GPU && mi->m.unified) {
-		uint64_t want = mi->m.ram_total > mi->m.headroom ? mi->m.ram_total - mi->m.headroom : mi->m.ram_total;
-		halo_buf_addf(out, "the GPU pool (%.1f GiB) binds; raise it with the kernel parameter ttm.pages_limit=%" PRIu64
-			      " (%.1f GiB), or use a smaller quant or KV type", mi->m.gpu_limit / GiB,
-			      halo_hw_ttm_pages_for(want, mi->page_size), want / GiB);
-	} else if (r->r.binding == HALO_LIMIT_GPU) {
-		halo_buf_addf(out, "the GPU's %.1f GiB bind; offload fewer layers (-ngl), keep experts on the CPU "
-			      "(--cpu-moe), or use a smaller quant or KV type", mi->m.gpu_limit / GiB);
-	} else {
-		halo_buf_addf(out, "RAM binds (%.1f GiB less %.1f GiB headroom); use fewer slots (-np 1), a smaller "
-			      "prompt cache (--cache-ram), a smaller KV type, or a smaller quant",
-			      mi->m.ram_total / GiB, mi->m.headroom / GiB);
-	}
-}
-
-static json_t *row_json(const struct row *r, const char *name, const char *provider, const halo_preset *preset,
-			const struct machine_info *mi)
-{
-	json_t *o = json_object();
-	char b[64];
-	json_object_set_new(o, "quant", name ? json_string(name) : json_null());
-	json_object_set_new(o, "provider", provider ? json_string(provider) : json_null());
-	json_object_set_new(o, "size_bytes", json_integer((json_int_t)r->size));
-	json_object_set_new(o, "fits", json_boolean(row_fits(r)));
-	json_object_set_new(o, "max_context", json_integer((json_int_t)(row_fits(r) ? r->n_ctx : 0)));
-	json_object_set_new(o, "limit", json_string(binding_text(r, b, sizeof(b))));
-	json_object_set_new(o, "binding", json_string(halo_plan_limit_name(r->r.binding)));
-	json_object_set_new(o, "over_by_bytes", json_integer((json_int_t)r->r.over_by));
-	json_t *mem = json_object();
-	json_object_set_new(mem, "weights_gpu", json_integer((json_int_t)r->r.weights.gpu));
-	json_object_set_new(mem, "weights_cpu", json_integer((json_int_t)(r->r.weights.cpu + r->r.weights.cpu_mapped)));
-	json_object_set_new(mem, "kv_cache", json_integer((json_int_t)r->r.kv.total));
-	json_object_set_new(mem, "recurrent_state", json_integer((json_int_t)r->r.recurrent.total));
-	json_object_set_new(mem, "compute_gpu", json_integer((json_int_t)r->r.compute.gpu));
-	json_object_set_new(mem, "compute_cpu", json_integer((json_int_t)r->r.compute.cpu));
-	json_object_set_new(mem, "output", json_integer((json_int_t)r->r.output));
-	json_object_set_new(mem, "checkpoints", json_integer((json_int_t)r->r.checkpoints));
-	json_object_set_new(mem, "prompt_cache", json_integer((json_int_t)r->r.prompt_cache));
-	json_object_set_new(mem, "gpu_total", json_integer((json_int_t)r->r.gpu_total));
-	json_object_set_new(mem, "ram_total", json_integer((json_int_t)r->r.ram_total));
-	json_object_set_new(o, "memory", mem);
-	if (row_fits(r)) {
-		halo_buf cmd = HALO_BUF_INIT;
-		if (!halo_plan_command(&cmd, r->path, &r->o, &r->srv, preset))
-			json_object_set_new(o, "command", json_string(cmd.ptr));
-		halo_buf_free(&cmd);
-	} else {
-		halo_buf adv = HALO_BUF_INIT;
-		advice(r, mi, &adv);
-		json_object_set_new(o, "advice", json_string(adv.ptr ? adv.ptr : ""));
-		halo_buf_free(&adv);
-	}
-	return o;
-}
 
 enum { TIER_QUALITY, TIER_BALANCE, TIER_CONTEXT, TIER_SPEED, TIER_COUNT };
 static const char *const tier_names[TIER_COUNT] = { "maximum_quality", "best_balance", "maximum_context", "speed_test" };
@@ -320,14 +64,14 @@ static const char *const tier_titles[TIER_COUNT] = { "maximum quality", "best ba
  * - maximum context: the most tokens, then the larger file;
  * - speed test: the smallest file (decode speed is bound by bytes read per token).
  */
-static void pick_tiers(const struct row *rows, size_t n, uint64_t full_ctx, int tiers[TIER_COUNT])
+static void pick_tiers(const struct plan_row *rows, size_t n, uint64_t full_ctx, int tiers[TIER_COUNT])
 {
 	uint64_t want = full_ctx < 32768 ? full_ctx : 32768;
 	for (int t = 0; t < TIER_COUNT; t++)
 		tiers[t] = -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		if (!row_fits(r))
+		const struct plan_row *r = &rows[i];
+		if (!plan_row_fits(r))
 			continue;
 		int k = (int)i;
 		if (r->n_ctx >= want && (tiers[TIER_QUALITY] < 0 || r->size > rows[tiers[TIER_QUALITY]].size))
@@ -342,32 +86,7 @@ static void pick_tiers(const struct row *rows, size_t n, uint64_t full_ctx, int 
 	}
 }
 
-static const halo_preset *mode_preset(const halo_model *m, const char *mode)
-{
-	const char *want = mode ? mode : "thinking";
-	if (!strcmp(want, "coding"))
-		want = "thinking-coding";
-	const halo_preset *p = m ? halo_model_find_preset(m, want) : NULL;
-	if (!p && m && m->n_presets)
-		p = &m->presets[0]; /* e.g. Qwen3-Coder has one instruct preset */
-	halo_error_clear();
-	return p;
-}
-
-/* Where the file is, or would be once pulled. */
-static void model_path(const halo_store *store, const char *dir, const halo_model *m, const halo_quant *q,
-		       char *out, size_t n)
-{
-	halo_quant_status st;
-	if (store && !halo_store_quant_status(store, m, q, false, &st) && st.path[0] && st.status != HALO_FILE_PARTIAL) {
-		snprintf(out, n, "%s", st.path);
-		return;
-	}
-	const char *base = strrchr(q->files[0], '/');
-	snprintf(out, n, "%s/%s", dir, base ? base + 1 : q->files[0]);
-}
-
-static void print_header(const struct machine_info *mi, const char *title, const halo_hparams *hp,
+static void print_header(const struct plan_machine_info *mi, const char *title, const halo_hparams *hp,
 			 const halo_memplan_opts *o)
 {
 	uint32_t n_attn, n_rec, n_swa;
@@ -392,27 +111,27 @@ static void print_header(const struct machine_info *mi, const char *title, const
 	putchar('\n');
 }
 
-static void print_rows(const struct row *rows, size_t n)
+static void print_rows(const struct plan_row *rows, size_t n)
 {
 	char b[64];
 	printf("%-14s %-10s %9s  %-4s %11s %10s %10s  %s\n", "QUANT", "PROVIDER", "SIZE", "FITS", "MAX CONTEXT", "GPU GiB",
 	       "RAM GiB", "LIMIT");
 	for (size_t i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
+		const struct plan_row *r = &rows[i];
 		char size[32];
 		printf("%-14s %-10s %9s  %-4s %11" PRIu64 " %10.1f %10.1f  %s\n", r->q ? r->q->name : "(file)",
 		       r->q && r->q->provider ? r->q->provider : "", fmt_gb(size, sizeof(size), r->size),
-		       row_fits(r) ? "yes" : "no", row_fits(r) ? r->n_ctx : 0, r->r.gpu_total / GiB, r->r.ram_total / GiB,
-		       binding_text(r, b, sizeof(b)));
+		       plan_row_fits(r) ? "yes" : "no", plan_row_fits(r) ? r->n_ctx : 0, r->r.gpu_total / GiB, r->r.ram_total / GiB,
+		       plan_binding_text(r, b, sizeof(b)));
 	}
 }
 
 static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, const halo_model *m, const char *quant,
-			const struct machine_info *mi)
+			const struct plan_machine_info *mi)
 {
 	halo_memplan_opts o;
 	halo_server_opts srv;
-	int rc = build_opts(a, &o, &srv, mi);
+	int rc = plan_opts_build(&a->s, mi, &o, &srv);
 	if (rc)
 		return rc;
 	(void)cat;
@@ -421,7 +140,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 	if ((rc = halo_models_dir(dir, sizeof(dir), a->models_dir)) || (rc = halo_store_open(&store, dir, NULL)))
 		return cli_fail(rc);
 	uint64_t cap = m->hp.n_ctx_train;
-	struct row *rows = calloc(m->n_quants ? m->n_quants : 1, sizeof(*rows));
+	struct plan_row *rows = calloc(m->n_quants ? m->n_quants : 1, sizeof(*rows));
 	size_t n = 0;
 	if (!rows) {
 		halo_store_free(store);
@@ -431,17 +150,17 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 		const halo_quant *q = &m->quants[i];
 		if (quant && strcasecmp(quant, q->name))
 			continue;
-		struct row *r = &rows[n++];
+		struct plan_row *r = &rows[n++];
 		halo_weights_plan w;
 		r->q = q;
 		r->size = q->size_bytes;
 		halo_plan_weights_estimate(&m->hp, m->params_total, q->size_bytes, &o, &w);
-		if ((rc = plan_row(&m->hp, &w, &o, &srv, mi, cap, r))) {
+		if ((rc = plan_row_solve(&m->hp, &w, &o, &srv, mi, cap, r))) {
 			free(rows);
 			halo_store_free(store);
 			return cli_fail(rc);
 		}
-		model_path(store, dir, m, q, r->path, sizeof(r->path));
+		plan_model_path(store, dir, m, q, r->path, sizeof(r->path));
 	}
 	halo_store_free(store);
 	if (!n) {
@@ -449,22 +168,22 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 		return cli_error(EXIT_NOTFOUND, "model '%s' has no quant '%s'; 'halo models %s' lists them", m->id, quant,
 				 m->id);
 	}
-	const halo_preset *preset = mode_preset(m, a->mode);
+	const halo_preset *preset = plan_mode_preset(m, a->mode);
 	int tiers[TIER_COUNT];
 	pick_tiers(rows, n, o.n_ctx ? o.n_ctx : cap, tiers);
 
 	if (a->json) {
 		json_t *root = json_object(), *jq = json_array(), *jt = json_object();
-		json_object_set_new(root, "machine", machine_json(mi));
+		json_object_set_new(root, "machine", plan_machine_json(mi));
 		json_object_set_new(root, "model", json_string(m->id));
 		json_object_set_new(root, "native_context", json_integer((json_int_t)cap));
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(jq, row_json(&rows[i], rows[i].q->name, rows[i].q->provider, preset, mi));
+			json_array_append_new(jq, plan_row_json(&rows[i], rows[i].q->name, rows[i].q->provider, preset, mi));
 		json_object_set_new(root, "quants", jq);
 		for (int t = 0; t < TIER_COUNT; t++) {
 			json_t *v = json_null();
 			if (tiers[t] >= 0) {
-				const struct row *r = &rows[tiers[t]];
+				const struct plan_row *r = &rows[tiers[t]];
 				halo_buf cmd = HALO_BUF_INIT;
 				v = json_object();
 				json_object_set_new(v, "quant", json_string(r->q->name));
@@ -491,7 +210,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 			printf("  %-16s nothing fits\n", tier_titles[t]);
 			continue;
 		}
-		const struct row *r = &rows[tiers[t]];
+		const struct plan_row *r = &rows[tiers[t]];
 		char size[32];
 		halo_buf cmd = HALO_BUF_INIT;
 		halo_plan_command(&cmd, r->path, &r->o, &r->srv, preset);
@@ -503,7 +222,7 @@ static int plan_catalog(const struct plan_args *a, const halo_catalog *cat, cons
 	bool any_unfit = false;
 	for (size_t i = 0; i < n; i++) {
 		halo_buf adv = HALO_BUF_INIT;
-		advice(&rows[i], mi, &adv);
+		plan_advice(&rows[i], mi, &adv);
 		if (adv.len) {
 			if (!any_unfit)
 				printf("\nwhat does not fit\n");
@@ -551,7 +270,7 @@ static double diff_pct(const struct check *c)
  * Runs the local llama-server on the file with the planned settings, reads
  * what it allocated from its log, and compares each component.
  */
-static int verify_file(const struct plan_args *a, const char *target, const halo_hparams *hp, const struct row *row)
+static int verify_file(const struct plan_args *a, const char *target, const halo_hparams *hp, const struct plan_row *row)
 {
 	char bin[4096], sockdir[] = "/tmp/halo-verify.XXXXXX", sock[4200];
 	char **argv = NULL;
@@ -662,15 +381,15 @@ static int verify_file(const struct plan_args *a, const char *target, const halo
 }
 
 static int plan_file(const struct plan_args *a, const halo_catalog *cat, const char *target,
-		     const struct machine_info *mi)
+		     const struct plan_machine_info *mi)
 {
 	halo_memplan_opts o;
 	halo_server_opts srv;
 	halo_gguf *g;
 	halo_hparams hp;
 	halo_weights_plan w;
-	struct row row;
-	int rc = build_opts(a, &o, &srv, mi);
+	struct plan_row row;
+	int rc = plan_opts_build(&a->s, mi, &o, &srv);
 	if (rc)
 		return rc;
 	halo_gguf_open_opts gopts = HALO_GGUF_OPEN_OPTS_INIT;
@@ -684,17 +403,13 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	memset(&row, 0, sizeof(row));
 	row.size = g->file_size;
 	snprintf(row.path, sizeof(row.path), "%s", target);
-	if ((rc = plan_row(&hp, &w, &o, &srv, mi, hp.n_ctx_train, &row))) {
+	if ((rc = plan_row_solve(&hp, &w, &o, &srv, mi, hp.n_ctx_train, &row))) {
 		halo_gguf_free(g);
 		return cli_fail(rc);
 	}
 	/* The catalog's preset when the file is one of its models (same architecture facts). */
-	const halo_model *m = NULL;
-	for (size_t i = 0; i < cat->n_models && !m; i++)
-		if (!halo_hparams_match(&hp, &cat->models[i].hp))
-			m = &cat->models[i];
-	halo_error_clear();
-	const halo_preset *preset = mode_preset(m, a->mode);
+	const halo_model *m = plan_catalog_match(cat, &hp);
+	const halo_preset *preset = plan_mode_preset(m, a->mode);
 	const char *name = NULL;
 	halo_gguf_get_str(g, "general.name", &name);
 	if (a->verify) {
@@ -704,11 +419,11 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	}
 	if (a->json) {
 		json_t *root = json_object();
-		json_object_set_new(root, "machine", machine_json(mi));
+		json_object_set_new(root, "machine", plan_machine_json(mi));
 		json_object_set_new(root, "file", json_string(target));
 		json_object_set_new(root, "catalog_model", m ? json_string(m->id) : json_null());
 		json_object_set_new(root, "native_context", json_integer((json_int_t)hp.n_ctx_train));
-		json_object_set_new(root, "plan", row_json(&row, NULL, NULL, preset, mi));
+		json_object_set_new(root, "plan", plan_row_json(&row, NULL, NULL, preset, mi));
 		halo_gguf_free(g);
 		return cli_print_json(root);
 	}
@@ -716,14 +431,14 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 	snprintf(title, sizeof(title), "%s (%s)", name ? name : "unnamed", target);
 	print_header(mi, title, &hp, &o);
 	print_rows(&row, 1);
-	if (row_fits(&row)) {
+	if (plan_row_fits(&row)) {
 		halo_buf cmd = HALO_BUF_INIT;
 		halo_plan_command(&cmd, row.path, &row.o, &row.srv, preset);
 		printf("\n  %s\n", cmd.ptr ? cmd.ptr : "");
 		halo_buf_free(&cmd);
 	} else {
 		halo_buf adv = HALO_BUF_INIT;
-		advice(&row, mi, &adv);
+		plan_advice(&row, mi, &adv);
 		printf("\n  does not fit: %s\n", adv.ptr ? adv.ptr : "");
 		halo_buf_free(&adv);
 	}
@@ -733,32 +448,12 @@ static int plan_file(const struct plan_args *a, const halo_catalog *cat, const c
 
 int cmd_plan(int argc, const char **argv)
 {
-	struct plan_args a = { .headroom = UINT64_MAX, .cache_ram = UINT64_MAX, .ngl = -2, .checkpoints = 32 };
+	struct plan_args a = { .s = PLAN_SETTINGS_INIT };
 	const struct option opts[] = {
-		OPT_GROUP("machine"),
-		OPT_SIZE(0, "mem", &a.mem, "size", "plan for a machine with this much RAM (default: this machine)"),
-		OPT_SIZE(0, "gpu-mem", &a.gpu_mem, "size", "GPU memory pool (default: detected; with --mem, half of it: GTT)"),
-		OPT_BOOL(0, "discrete", &a.discrete, "with --mem: the GPU has its own VRAM (--gpu-mem), not shared RAM"),
-		OPT_BOOL(0, "cpu-only", &a.cpu_only, "plan without a GPU"),
-		OPT_SIZE(0, "headroom", &a.headroom, "size", "RAM left for the OS and other programs (default 4GiB)"),
-		OPT_STRING(0, "sysfs-root", &a.sysfs_root, "dir", "read a recorded /sys tree"),
-		OPT_STRING(0, "proc-root", &a.proc_root, "dir", "read a recorded /proc tree"),
+		PLAN_MACHINE_OPTIONS(&a.s),
 		OPT_GROUP("llama-server settings"),
-		OPT_INT(0, "ctx", &a.ctx, "n", "context to check (default: the largest that fits)"),
-		OPT_STRING(0, "kv", &a.kv, "type", "KV cache type for K and V (f16, q8_0, q4_0, ...; default f16)"),
-		OPT_STRING(0, "ctk", &a.ctk, "type", "K cache type"),
-		OPT_STRING(0, "ctv", &a.ctv, "type", "V cache type"),
-		OPT_INT(0, "parallel", &a.parallel, "n", "slots (-np; default 4, llama-server's automatic choice)"),
-		OPT_BOOL(0, "no-kv-unified", &a.no_unified, "one KV stream per slot instead of a shared one"),
-		OPT_INT(0, "ubatch", &a.ubatch, "n", "physical batch (-ub; default 512)"),
-		OPT_INT(0, "batch", &a.batch, "n", "logical batch (-b; default 2048)"),
-		OPT_STRING(0, "fa", &a.fa, "on|off", "flash attention (default on)"),
-		OPT_INT(0, "ngl", &a.ngl, "n", "layers on the GPU (default all)"),
-		OPT_BOOL(0, "cpu-moe", &a.cpu_moe, "keep all expert weights on the CPU"),
-		OPT_INT(0, "n-cpu-moe", &a.n_cpu_moe, "n", "keep the experts of the first n layers on the CPU"),
-		OPT_STRING(0, "load-mode", &a.load_mode, "mmap|none", "weights mapped or read (default: none on an APU)"),
-		OPT_INT(0, "checkpoints", &a.checkpoints, "n", "context checkpoints per slot (default 32)"),
-		OPT_SIZE(0, "cache-ram", &a.cache_ram, "size", "prompt cache limit (default 8192MiB)"),
+		OPT_INT(0, "ctx", &a.s.ctx, "n", "context to check (default: the largest that fits)"),
+		PLAN_SERVER_OPTIONS(&a.s),
 		OPT_STRING(0, "mode", &a.mode, "mode", "sampling preset: thinking, coding, instruct (default thinking)"),
 		OPT_GROUP("proof against llama.cpp"),
 		OPT_BOOL(0, "verify", &a.verify, "run the local llama-server on FILE and compare each component"),
@@ -776,8 +471,8 @@ int cmd_plan(int argc, const char **argv)
 		return exit_code;
 	a.target = n ? argv[0] : NULL;
 
-	struct machine_info mi;
-	if ((exit_code = describe_machine(&a, &mi)))
+	struct plan_machine_info mi;
+	if ((exit_code = plan_machine_describe(&a.s, &mi)))
 		return exit_code;
 	halo_catalog cat = HALO_CATALOG_INIT;
 	int rc = halo_catalog_load_default(&cat, a.catalog);
