@@ -10,9 +10,9 @@
 
 int halo_user_path(halo_dir_kind kind, const char *rel, char *buf, size_t size)
 {
-	static const char *const vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME" };
-	static const char *const fallbacks[] = { ".config", ".local/share", ".cache" };
-	if ((unsigned)kind > HALO_DIR_CACHE)
+	static const char *const vars[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+	static const char *const fallbacks[] = { ".config", ".local/share", ".cache", ".local/state" };
+	if ((unsigned)kind > HALO_DIR_STATE)
 		return halo_error_set(HALO_EUSAGE, "unknown directory kind %d", (int)kind);
 	const char *xdg = getenv(vars[kind]);
 	const char *home = getenv("HOME");

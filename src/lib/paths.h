@@ -4,6 +4,7 @@
  *   config  $XDG_CONFIG_HOME/halo  else ~/.config/halo   (models.conf, config)
  *   data    $XDG_DATA_HOME/halo    else ~/.local/share/halo (halo.db)
  *   cache   $XDG_CACHE_HOME/halo   else ~/.cache/halo    (datasets, ground truth)
+ *   state   $XDG_STATE_HOME/halo   else ~/.local/state/halo (logs of halo serve)
  *
  * A relative XDG_* value is ignored, as the spec says.
  */
@@ -16,6 +17,7 @@ typedef enum halo_dir_kind {
 	HALO_DIR_CONFIG,
 	HALO_DIR_DATA,
 	HALO_DIR_CACHE,
+	HALO_DIR_STATE,
 } halo_dir_kind;
 
 /*
