@@ -85,6 +85,7 @@ cat >"$XDG_CONFIG_HOME/halo/models.conf" <<'CONF'
 [extend qwen3.5-0.8b]
 split_file = {quant}/Qwen3.5-0.8B-{quant}-{part}-of-{parts}.gguf
 quant TEST = 3MB provider=test repo=test/repo parts=3
+quant SLOW = 24MB provider=test repo=test/slow parts=3
 CONF
 assert_exit 0 "$HALO" models qwen3.5-0.8b --json
 files=$(echo "$LAST_OUT" | python3 -c '
@@ -115,4 +116,40 @@ rm "$srv/test/repo/resolve/main/${files##* }"
 split2=$(tmpdir)
 HF_ENDPOINT=$NGINX_URL assert_exit 3 "$HALO" pull qwen3.5-0.8b:TEST@test --models-dir "$split2" -j 1
 assert_contains "$LAST_ERR" "not found (HTTP 404)"
+assert_exit 0 "$HALO" models qwen3.5-0.8b --models-dir "$split2" --json
+echo "$LAST_OUT" >"$TEST_TMP/models2.json"
+assert_eq "$(jq "$TEST_TMP/models2.json" '[[q["status"], q["parts_found"]] for m in d["models"] for q in m["quants"] if q["quant"] == "TEST"][0]')" \
+	'["partial", 2]' "halo models: partial after a failed pull"
+
+# --- halo models while a catalog pull runs, after it is killed, and once it is resumed
+slow_files=$(jq "$TEST_TMP/models.json" '" ".join([" ".join(q["files"]) for m in d["models"] for q in m["quants"] if q["quant"] == "SLOW"])')
+slow_first=${slow_files%% *}
+mkdir -p "$srv/slow/test/slow/resolve/main/$(dirname "$slow_first")"
+"$MKFIXTURE" split "$srv/slow/test/slow/resolve/main/$slow_first" qwen3.5-0.8b 8000000 >/dev/null
+slow_models=$(tmpdir)
+status_of() {
+	"$HALO" models qwen3.5-0.8b --models-dir "$slow_models" --json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["models"]:
+    for q in m["quants"]:
+        if q["quant"] == "SLOW":
+            print(q["status"], q["have_bytes"])'
+}
+HF_ENDPOINT=$NGINX_URL/slow "$HALO" pull qwen3.5-0.8b:SLOW@test --models-dir "$slow_models" -j 1 >/dev/null 2>&1 &
+pid=$!
+on_exit "kill -9 $pid 2>/dev/null || true"
+running=""
+for _ in $(seq 1 200); do
+	running=$(status_of)
+	[[ $running == partial* ]] && ((${running#* } > 10000000)) && break
+	sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[[ $running == partial* ]] || fail "halo models did not show the running pull as partial: '$running'"
+after=$(status_of)
+[[ $after == partial* ]] || fail "halo models after the kill: '$after', expected partial"
+((${after#* } < 24000000)) || fail "the killed pull had everything already: $after"
+HF_ENDPOINT=$NGINX_URL/slow assert_exit 0 "$HALO" pull qwen3.5-0.8b:SLOW@test --models-dir "$slow_models" --json
+assert_eq "$(status_of | cut -d' ' -f1)" verified "halo models after the resumed pull"
 echo "ok"
