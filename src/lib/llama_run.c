@@ -65,25 +65,58 @@ static bool wait_for(pid_t pid, double seconds, int *status)
 	return false;
 }
 
+/* Appends what fd has to `b` (up to its cap, the rest is dropped); false at end of file. */
+static bool drain_some(int fd, halo_buf *b, char *chunk, size_t size)
+{
+	ssize_t got = read(fd, chunk, size);
+	if (got <= 0)
+		return got < 0 && (errno == EINTR || errno == EAGAIN);
+	if (b->len + (size_t)got <= b->cap)
+		halo_buf_add(b, chunk, (size_t)got);
+	return true;
+}
+
+/* What is left in a pipe once the program ended; non-blocking, so a
+ * descendant that still holds the pipe open cannot hang us. Closes fd. */
+static void drain_rest(int fd, halo_buf *b, char *chunk, size_t size)
+{
+	ssize_t got;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while ((got = read(fd, chunk, size)) > 0)
+		if (b->len + (size_t)got <= b->cap)
+			halo_buf_add(b, chunk, (size_t)got);
+	close(fd);
+}
+
 int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf *log, int *exit_status)
 {
 	halo_llama_run_opts defaults = HALO_LLAMA_RUN_OPTS_INIT;
-	int fds[2], status = 0, rc = 0;
+	int fds[2], ofds[2] = { -1, -1 }, status = 0, rc = 0;
 	if (!opts)
 		opts = &defaults;
+	halo_buf *out = opts->version >= 2 ? opts->out : NULL;
 	int timeout = opts->timeout_s > 0 ? opts->timeout_s : 300;
 	*exit_status = 0;
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return halo_error_set(HALO_EIO, "pipe: %s", strerror(errno));
+	if (out && pipe2(ofds, O_CLOEXEC) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return halo_error_set(HALO_EIO, "pipe: %s", strerror(errno));
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		if (out) {
+			close(ofds[0]);
+			close(ofds[1]);
+		}
 		return halo_error_set(HALO_ERROR, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		setpgid(0, 0); /* its own group, so a timeout can stop all of it */
-		dup2(fds[1], 1);
+		dup2(out ? ofds[1] : fds[1], 1);
 		dup2(fds[1], 2);
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
@@ -97,28 +130,30 @@ int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf
 	}
 	setpgid(pid, pid);
 	close(fds[1]);
+	if (out)
+		close(ofds[1]);
 
 	double end = now() + timeout;
-	bool stopped = false, timed_out = false;
+	bool stopped = false, timed_out = false, log_open = true, out_open = out != NULL;
 	char chunk[65536];
 	size_t scan_from = 0;
-	for (;;) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
+	while (log_open || out_open) {
+		struct pollfd p[2] = { { log_open ? fds[0] : -1, POLLIN, 0 }, { out_open ? ofds[0] : -1, POLLIN, 0 } };
 		int left = (int)((end - now()) * 1000);
 		if (left <= 0) {
 			timed_out = true;
 			break;
 		}
-		int n = poll(&p, 1, left < 500 ? left : 500);
+		int n = poll(p, 2, left < 500 ? left : 500);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n <= 0)
 			continue;
-		ssize_t got = read(fds[0], chunk, sizeof(chunk));
-		if (got <= 0)
-			break; /* the program closed its output: it is exiting */
-		if (log->len + (size_t)got <= log->cap)
-			halo_buf_add(log, chunk, (size_t)got);
+		if (out_open && p[1].revents)
+			out_open = drain_some(ofds[0], out, chunk, sizeof(chunk));
+		if (!log_open || !p[0].revents)
+			continue;
+		log_open = drain_some(fds[0], log, chunk, sizeof(chunk)); /* closed: the program is exiting */
 		if (opts->until && log->ptr && strstr(log->ptr + scan_from, opts->until)) {
 			stopped = true;
 			break;
@@ -135,12 +170,10 @@ int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf
 	} else {
 		waitpid(pid, &status, 0);
 	}
-	/* drain what is left for the log */
-	ssize_t got;
-	while ((got = read(fds[0], chunk, sizeof(chunk))) > 0)
-		if (log->len + (size_t)got <= log->cap)
-			halo_buf_add(log, chunk, (size_t)got);
-	close(fds[0]);
+	/* drain what is left for the log (and the output) */
+	drain_rest(fds[0], log, chunk, sizeof(chunk));
+	if (out)
+		drain_rest(ofds[0], out, chunk, sizeof(chunk));
 
 	if (stopped)
 		*exit_status = -1;

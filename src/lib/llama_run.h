@@ -16,10 +16,13 @@ typedef struct halo_llama_run_opts {
 	const char *until;   /* stop once the output contains this text; NULL: wait for exit */
 	int timeout_s;       /* whole run; 0: 300 */
 	char *const *env;    /* the program's whole environment (NULL: halo's own) */
+	/* version 2: when set, stdout is collected here (bounded by out->cap)
+	 * and only stderr goes to the log (llama-bench's results vs its log) */
+	struct halo_buf *out;
 } halo_llama_run_opts;
 
-#define HALO_LLAMA_RUN_OPTS_VERSION 1
-#define HALO_LLAMA_RUN_OPTS_INIT { HALO_LLAMA_RUN_OPTS_VERSION, NULL, 300, NULL }
+#define HALO_LLAMA_RUN_OPTS_VERSION 2
+#define HALO_LLAMA_RUN_OPTS_INIT { HALO_LLAMA_RUN_OPTS_VERSION, NULL, 300, NULL, NULL }
 
 /*
  * Runs argv[0] (a path, or a name looked up in PATH) with argv, stdout and

@@ -1,0 +1,596 @@
+/*
+ * halo bench MODEL...: llama-bench for every model x backend x depth, stored
+ * in halo.db (src/lib/bench/), shown as a table, JSON or an SVG chart;
+ * halo bench list | show RUN | compare A B over stored runs; halo bench
+ * endpoint (cmd_bench_endpoint.c) for a running server. See docs/bench.md.
+ */
+#include "cli.h"
+#include "options.h"
+
+#include "backends.h"
+#include "bench/bench_report.h"
+#include "bench/bench_store.h"
+#include "bench/llama_bench.h"
+#include "catalog.h"
+#include "error.h"
+#include "eval/results.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const usage[] = {
+	"halo bench [options] <model>...",
+	"halo bench list [--db <file>] [--json]",
+	"halo bench show <run> [--db <file>] [--json] [--svg <file>]",
+	"halo bench compare <run-a> <run-b> [--db <file>] [--json]",
+	"halo bench endpoint --server <url> ...   (a running server; see 'halo bench endpoint --help')",
+	NULL,
+};
+static const struct command_help help = {
+	usage,
+	"Runs llama-bench for every model x backend x depth (-p prompt tokens, -n generated\n"
+	"tokens, -d depth of context already in the KV cache, -r repetitions), with each\n"
+	"backend's environment and bench_flags (halo backends). A model is a GGUF path or a\n"
+	"downloaded catalog MODEL[:QUANT]. A cell that crashes, runs out of memory, times out\n"
+	"or fails is recorded with its status and log tail, and the matrix goes on. Results go\n"
+	"to halo.db; the table shows t/s (mean ± sd over the repetitions) per backend and depth.\n"
+	"compare matches cells by (model file, backend, pp/tg, depth) and says whether each\n"
+	"change exceeds the run-to-run noise. Exit status 1 when a cell did not end ok, 130\n"
+	"when interrupted (the finished cells are kept). See docs/bench.md.",
+	0, -1,
+};
+
+static volatile int interrupted;
+
+static int open_db(const char *opt, halo_bench_db **db, char *path, size_t n)
+{
+	if (opt)
+		snprintf(path, n, "%s", opt);
+	else if (halo_results_default_path(path, n))
+		return cli_fail(halo_error_last()->code);
+	if (halo_bench_db_open(db, path))
+		return cli_fail(halo_error_last()->code);
+	return 0;
+}
+
+static int parse_run_id(const char *s, int64_t *id)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || v <= 0 || errno)
+		return cli_error(EXIT_USAGE, "'%s' is not a run number", s);
+	*id = v;
+	return 0;
+}
+
+/* "0,4096,16384" -> sorted-as-given list of non-negative ints. */
+static int parse_depths(const char *s, int **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == ',';
+	int *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return cli_error(EXIT_LIMIT, "out of memory");
+	const char *p = s;
+	while (*p) {
+		char *end;
+		errno = 0;
+		long d = strtol(p, &end, 10);
+		if (end == p || (*end && *end != ',') || d < 0 || d > 100000000 || errno) {
+			free(v);
+			return cli_error(EXIT_USAGE, "--depth '%s': expected comma-separated token counts", s);
+		}
+		v[(*n)++] = (int)d;
+		p = *end ? end + 1 : end;
+	}
+	if (!*n) {
+		free(v);
+		return cli_error(EXIT_USAGE, "--depth '%s': expected comma-separated token counts", s);
+	}
+	*out = v;
+	return 0;
+}
+
+/* A GGUF path, or a downloaded catalog MODEL[:QUANT], into out (absolute when it can be). */
+static int resolve_model(const char *arg, char *out, size_t n)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (!realpath(arg, out))
+			snprintf(out, n, "%s", arg);
+		return 0;
+	}
+	if (strchr(arg, '/') || strstr(arg, ".gguf"))
+		return cli_error(EXIT_NOTFOUND, "model '%s': no such file", arg);
+	halo_catalog cat = HALO_CATALOG_INIT;
+	if (halo_catalog_load_default(&cat, NULL))
+		return cli_fail(halo_error_last()->code);
+	char name[256];
+	snprintf(name, sizeof(name), "%s", arg);
+	char *colon = strchr(name, ':');
+	if (colon)
+		*colon++ = 0;
+	const halo_model *m = halo_catalog_find(&cat, name);
+	const halo_quant *q = m ? (colon ? halo_catalog_find_quant(m, colon) : m->n_quants ? &m->quants[0] : NULL) : NULL;
+	int rc = 0;
+	if (!m || !q) {
+		rc = m ? cli_error(EXIT_NOTFOUND, "model '%s' has no quant '%s'; 'halo models %s' lists them", name,
+				   colon ? colon : "", name)
+		       : cli_error(EXIT_NOTFOUND, "model '%s': no such file or catalog model", arg);
+		halo_catalog_free(&cat);
+		return rc;
+	}
+	char dir[4096];
+	halo_store *store = NULL;
+	halo_quant_status qs;
+	if (halo_models_dir(dir, sizeof(dir), NULL) || halo_store_open(&store, dir, NULL) ||
+	    halo_store_quant_status(store, m, q, false, &qs)) {
+		rc = cli_fail(halo_error_last()->code);
+	} else if (!qs.path[0] || (qs.status != HALO_FILE_COMPLETE && qs.status != HALO_FILE_VERIFIED)) {
+		rc = cli_error(EXIT_NOTFOUND, "model '%s:%s' is not downloaded in '%s'; run 'halo pull %s:%s'", m->id,
+			       q->name, dir, m->id, q->name);
+	} else {
+		snprintf(out, n, "%s", qs.path);
+	}
+	halo_store_free(store);
+	halo_catalog_free(&cat);
+	return rc;
+}
+
+static json_t *strings_json(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* Provenance of a backend: what it is and how it is run. */
+static char *backend_json(const halo_backend *b, const halo_backend_info *info)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(b->name));
+	json_object_set_new(o, "bin_dir", json_string(b->bin_dir));
+	json_object_set_new(o, "env", strings_json(b->env, b->n_env));
+	json_object_set_new(o, "bench_flags", strings_json(b->bench_flags, b->n_bench_flags));
+	json_object_set_new(o, "discovered", json_boolean(b->discovered));
+	json_object_set_new(o, "file", b->file ? json_string(b->file) : json_null());
+	json_object_set_new(o, "version", json_string(info->version));
+	json_object_set_new(o, "build", info->build >= 0 ? json_integer(info->build) : json_null());
+	json_object_set_new(o, "commit", json_string(info->commit));
+	json_object_set_new(o, "built_with", json_string(info->built_with));
+	json_object_set_new(o, "devices", strings_json(info->devices, info->n_devices));
+	json_object_set_new(o, "probe_error", info->error[0] ? json_string(info->error) : json_null());
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static int write_file(const char *path, const halo_buf *b)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return cli_error(EXIT_IO, "'%s': %s", path, strerror(errno));
+	size_t n = b->len ? fwrite(b->ptr, 1, b->len, f) : 0;
+	if (fclose(f) != 0 || n != b->len)
+		return cli_error(EXIT_IO, "'%s': cannot write", path);
+	return 0;
+}
+
+/* Table (or JSON) and the SVG of a stored run. */
+static int present(halo_bench_db *db, int64_t id, bool json, const char *svg)
+{
+	halo_bench_run run;
+	if (halo_bench_run_load(db, id, &run))
+		return cli_fail(halo_error_last()->code);
+	int rc = 0;
+	if (svg) {
+		halo_buf b = HALO_BUF_INIT;
+		if (halo_bench_svg(&run, &b))
+			rc = cli_fail(halo_error_last()->code);
+		else if (!(rc = write_file(svg, &b)) && !json)
+			fprintf(stderr, "halo bench: chart written to %s\n", svg);
+		halo_buf_free(&b);
+	}
+	if (!rc && json) {
+		json_t *j = halo_bench_run_json(&run);
+		rc = j ? cli_print_json(j) : cli_error(EXIT_LIMIT, "out of memory");
+	} else if (!rc) {
+		halo_buf b = HALO_BUF_INIT;
+		char when[64];
+		time_t t = (time_t)run.created;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		printf("bench run %lld (%s, %s): %zu of %zu cells ok\n\n", (long long)run.id, when, run.status, run.n_ok,
+		       run.n_cells);
+		if (halo_bench_table(&run, &b))
+			rc = cli_fail(halo_error_last()->code);
+		else
+			fputs(b.ptr ? b.ptr : "", stdout);
+		for (size_t i = 0; !rc && i < run.n_cells; i++) {
+			const halo_bench_cell_rec *c = &run.cells[i];
+			if (c->cell.status != HALO_BENCH_OK)
+				printf("%s %s d%ld: %s: %s\n", c->model_name, c->backend, c->depth,
+				       halo_bench_status_name(c->cell.status), c->cell.error ? c->cell.error : "");
+		}
+		halo_buf_free(&b);
+	}
+	halo_bench_run_free(&run);
+	return rc;
+}
+
+static int cmd_list(halo_bench_db *db, bool json)
+{
+	halo_bench_run *runs = NULL;
+	size_t n = 0;
+	if (halo_bench_run_list(db, &runs, &n))
+		return cli_fail(halo_error_last()->code);
+	json_t *arr = json_array();
+	if (!json && n)
+		printf("%-5s %-16s %-12s %-9s %s\n", "RUN", "CREATED", "STATUS", "CELLS OK", "MODELS / BACKENDS");
+	for (size_t i = 0; i < n; i++) {
+		const halo_bench_run *r = &runs[i];
+		json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
+		if (json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "id", json_integer((json_int_t)r->id));
+			json_object_set_new(o, "status", json_string(r->status ? r->status : ""));
+			json_object_set_new(o, "created", json_real(r->created));
+			json_object_set_new(o, "n_cells", json_integer((json_int_t)r->n_cells));
+			json_object_set_new(o, "n_ok", json_integer((json_int_t)r->n_ok));
+			json_object_set_new(o, "params", params ? params : json_null());
+			json_array_append_new(arr, o);
+			continue;
+		}
+		char when[64], ok[32];
+		time_t t = (time_t)r->created;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		snprintf(ok, sizeof(ok), "%zu/%zu", r->n_ok, r->n_cells);
+		printf("%-5lld %-16s %-12s %-9s ", (long long)r->id, when, r->status ? r->status : "", ok);
+		json_t *ms = json_object_get(params, "model_names"), *bs = json_object_get(params, "backends");
+		for (size_t k = 0; k < json_array_size(ms); k++)
+			printf("%s%s", k ? "," : "", json_string_value(json_array_get(ms, k)));
+		printf(" / ");
+		for (size_t k = 0; k < json_array_size(bs); k++)
+			printf("%s%s", k ? "," : "", json_string_value(json_array_get(bs, k)));
+		putchar('\n');
+		json_decref(params);
+	}
+	halo_bench_run_list_free(runs, n);
+	if (json)
+		return cli_print_json(arr);
+	json_decref(arr);
+	if (!n)
+		printf("no bench runs yet\n");
+	return 0;
+}
+
+static int cmd_compare(halo_bench_db *db, int64_t ida, int64_t idb, bool json)
+{
+	halo_bench_run a, b;
+	if (halo_bench_run_load(db, ida, &a))
+		return cli_fail(halo_error_last()->code);
+	if (halo_bench_run_load(db, idb, &b)) {
+		halo_bench_run_free(&a);
+		return cli_fail(halo_error_last()->code);
+	}
+	halo_bench_cmp_row *rows = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (halo_bench_compare(&a, &b, &rows, &n)) {
+		rc = cli_fail(halo_error_last()->code);
+	} else if (json) {
+		json_t *j = halo_bench_compare_json(&a, &b, rows, n);
+		rc = j ? cli_print_json(j) : cli_error(EXIT_LIMIT, "out of memory");
+	} else {
+		halo_buf t = HALO_BUF_INIT;
+		if (halo_bench_compare_table(rows, n, &t)) {
+			rc = cli_fail(halo_error_last()->code);
+		} else {
+			printf("A = run %lld, B = run %lld; change = (B - A) / A; noise = 2 * sqrt(sdA^2/nA + sdB^2/nB)\n\n",
+			       (long long)ida, (long long)idb);
+			fputs(t.ptr ? t.ptr : "", stdout);
+		}
+		halo_buf_free(&t);
+	}
+	free(rows);
+	halo_bench_run_free(&a);
+	halo_bench_run_free(&b);
+	return rc;
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+struct matrix {
+	char **models;         /* resolved paths */
+	size_t n_models;
+	const halo_backend **backends;
+	size_t n_backends;
+	int *depths;
+	size_t n_depths;
+	long n_prompt, n_gen, reps, timeout;
+};
+
+static char *params_json(const struct matrix *mx, const char *const *args, size_t n_args)
+{
+	json_t *o = json_object(), *m = json_array(), *mn = json_array(), *b = json_array(), *d = json_array(),
+	       *a = json_array();
+	for (size_t i = 0; i < mx->n_models; i++) {
+		json_array_append_new(m, json_string(mx->models[i]));
+		json_array_append_new(mn, json_string(basename_of(mx->models[i])));
+	}
+	for (size_t i = 0; i < mx->n_backends; i++)
+		json_array_append_new(b, json_string(mx->backends[i]->name));
+	for (size_t i = 0; i < mx->n_depths; i++)
+		json_array_append_new(d, json_integer(mx->depths[i]));
+	for (size_t i = 0; i < n_args; i++)
+		json_array_append_new(a, json_string(args[i]));
+	json_object_set_new(o, "models", m);
+	json_object_set_new(o, "model_names", mn);
+	json_object_set_new(o, "backends", b);
+	json_object_set_new(o, "n_prompt", json_integer(mx->n_prompt));
+	json_object_set_new(o, "n_gen", json_integer(mx->n_gen));
+	json_object_set_new(o, "depths", d);
+	json_object_set_new(o, "repetitions", json_integer(mx->reps));
+	json_object_set_new(o, "timeout_s", json_integer(mx->timeout));
+	json_object_set_new(o, "halo_args", a);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* One progress line per cell (on a terminal, a "running" line first that the result overwrites). */
+static void progress(bool tty, size_t i, size_t n, const char *model, const char *backend, int depth,
+		     const halo_bench_cell *c)
+{
+	if (!c) {
+		if (tty) {
+			fprintf(stderr, "\r\033[Khalo bench: [%zu/%zu] %s %s d%d: running", i, n, model, backend, depth);
+			fflush(stderr);
+		}
+		return;
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "halo bench: [%zu/%zu] %s %s d%d: %s", i, n, model, backend, depth,
+		halo_bench_status_name(c->status));
+	for (size_t k = 0; k < c->results.n; k++) {
+		char t[64];
+		fprintf(stderr, ", %s %.2f t/s", halo_bench_result_test(&c->results.items[k], t, sizeof(t)),
+			c->results.items[k].avg_ts);
+	}
+	if (c->error)
+		fprintf(stderr, " (%s)", c->error);
+	fprintf(stderr, " in %.1f s\n", c->finished - c->started);
+}
+
+static int run_matrix(halo_bench_db *db, const char *db_path, struct matrix *mx, const char *const *args,
+		      size_t n_args, bool json, const char *svg)
+{
+	struct utsname u;
+	char kernel[600] = "";
+	if (uname(&u) == 0)
+		snprintf(kernel, sizeof(kernel), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+	char **bjson = calloc(mx->n_backends, sizeof(*bjson));
+	if (!bjson)
+		return cli_error(EXIT_LIMIT, "out of memory");
+	for (size_t i = 0; i < mx->n_backends; i++) {
+		halo_backend_info info;
+		memset(&info, 0, sizeof(info));
+		halo_backend_probe(mx->backends[i], &info);
+		bjson[i] = backend_json(mx->backends[i], &info);
+		halo_backend_info_free(&info);
+	}
+	char *pj = params_json(mx, args, n_args);
+	int64_t id = 0;
+	int rc = 0;
+	if (halo_bench_run_create(db, pj, kernel, HALO_VERSION, &id)) {
+		rc = cli_fail(halo_error_last()->code);
+		goto out;
+	}
+	fprintf(stderr, "halo bench: run %lld in %s\n", (long long)id, db_path);
+	cli_catch_interrupts(&interrupted);
+	bool tty = isatty(STDERR_FILENO) != 0;
+	size_t total = mx->n_models * mx->n_backends * mx->n_depths, done = 0, bad = 0;
+	for (size_t m = 0; m < mx->n_models && !interrupted && !rc; m++)
+		for (size_t b = 0; b < mx->n_backends && !interrupted && !rc; b++)
+			for (size_t d = 0; d < mx->n_depths && !interrupted && !rc; d++) {
+				const halo_backend *be = mx->backends[b];
+				const char *mname = basename_of(mx->models[m]);
+				halo_llama_bench_params p = HALO_LLAMA_BENCH_PARAMS_INIT;
+				p.model = mx->models[m];
+				p.n_prompt = (int)mx->n_prompt;
+				p.n_gen = (int)mx->n_gen;
+				p.depth = mx->depths[d];
+				p.reps = (int)mx->reps;
+				p.timeout_s = (int)mx->timeout;
+				progress(tty, done + 1, total, mname, be->name, p.depth, NULL);
+				halo_bench_cell_rec rec;
+				memset(&rec, 0, sizeof(rec));
+				if (halo_llama_bench_run(be, &p, &rec.cell)) {
+					rc = cli_fail(halo_error_last()->code);
+					break;
+				}
+				done++;
+				progress(tty, done, total, mname, be->name, p.depth, &rec.cell);
+				bad += rec.cell.status != HALO_BENCH_OK;
+				rec.model = mx->models[m];
+				rec.model_name = (char *)mname;
+				rec.backend = be->name;
+				rec.backend_json = bjson[b];
+				rec.depth = p.depth;
+				if (halo_bench_cell_put(db, id, &rec))
+					rc = cli_fail(halo_error_last()->code);
+				halo_bench_cell_free(&rec.cell);
+			}
+	const char *status = interrupted ? "interrupted" : rc ? "failed" : "done";
+	if (halo_bench_run_set_status(db, id, status) && !rc)
+		rc = cli_fail(halo_error_last()->code);
+	if (rc)
+		goto out;
+	if (!json)
+		putchar('\n');
+	rc = present(db, id, json, svg);
+	if (!rc && interrupted) {
+		fprintf(stderr, "halo: interrupted after %zu of %zu cells; run %lld keeps them\n", done, total,
+			(long long)id);
+		rc = 130;
+	} else if (!rc && bad) {
+		rc = cli_error(EXIT_FAILURE_, "%zu of %zu cells did not end ok (run %lld)", bad, total, (long long)id);
+	}
+out:
+	for (size_t i = 0; i < mx->n_backends; i++)
+		free(bjson[i]);
+	free(bjson);
+	free(pj);
+	return rc;
+}
+
+int cmd_bench(int argc, const char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "endpoint"))
+		return cmd_bench_endpoint(argc - 1, argv + 1);
+	const char *backends_opt = NULL, *depth_opt = "0,4096,16384,32768,65536,131072", *db_opt = NULL,
+		   *backends_file = NULL, *svg = NULL;
+	long n_prompt = 512, n_gen = 128, reps = 5, timeout = 3600;
+	bool json = false;
+	const struct option opts[] = {
+		OPT_STRING(0, "backends", &backends_opt, "a,b", "backends to run (default: every one listed)"),
+		OPT_INT('p', "n-prompt", &n_prompt, "n", "prompt tokens of the pp test (default 512; 0: none)"),
+		OPT_INT('n', "n-gen", &n_gen, "n", "generated tokens of the tg test (default 128; 0: none)"),
+		OPT_STRING('d', "depth", &depth_opt, "list", "context depths (default 0,4096,16384,32768,65536,131072)"),
+		OPT_INT('r', "repetitions", &reps, "n", "repetitions of each test (default 5)"),
+		OPT_INT(0, "timeout", &timeout, "s", "seconds per cell before it is killed (default 3600)"),
+		OPT_STRING(0, "backends-file", &backends_file, "file", "backends.conf to read (default: the user's)"),
+		OPT_STRING(0, "db", &db_opt, "file", "results database (default: halo.db in the data folder)"),
+		OPT_STRING(0, "svg", &svg, "file", "write an SVG chart of t/s against depth there"),
+		OPT_JSON(&json),
+		OPT_END(),
+	};
+	const char **args = argv + 1;
+	size_t n_args = argc > 1 ? (size_t)argc - 1 : 0;
+	/* the raw arguments, for the run's record, before parse_options reorders them */
+	const char **saved = calloc(n_args ? n_args : 1, sizeof(*saved));
+	if (!saved)
+		return cli_error(EXIT_LIMIT, "out of memory");
+	memcpy(saved, args, n_args * sizeof(*saved));
+	int exit_code = 0;
+	int n = parse_options(argc, argv, opts, &help, &exit_code);
+	if (n < 0) {
+		free(saved);
+		return exit_code;
+	}
+	halo_bench_db *db = NULL;
+	char db_path[4096];
+	const char *sub = n > 0 ? argv[0] : NULL;
+	if (sub && (!strcmp(sub, "list") || !strcmp(sub, "show") || !strcmp(sub, "compare"))) {
+		free(saved);
+		int64_t a = 0, b = 0;
+		if (!strcmp(sub, "list") && n != 1)
+			return cli_error(EXIT_USAGE, "usage: halo bench list [--json]");
+		if (!strcmp(sub, "show") && (n != 2 || (exit_code = parse_run_id(argv[1], &a))))
+			return exit_code ? exit_code : cli_error(EXIT_USAGE, "usage: halo bench show <run> [--json] [--svg <file>]");
+		if (!strcmp(sub, "compare") &&
+		    (n != 3 || (exit_code = parse_run_id(argv[1], &a)) || (exit_code = parse_run_id(argv[2], &b))))
+			return exit_code ? exit_code : cli_error(EXIT_USAGE, "usage: halo bench compare <run-a> <run-b> [--json]");
+		if ((exit_code = open_db(db_opt, &db, db_path, sizeof(db_path))))
+			return exit_code;
+		exit_code = !strcmp(sub, "list")   ? cmd_list(db, json)
+			    : !strcmp(sub, "show") ? present(db, a, json, svg)
+						   : cmd_compare(db, a, b, json);
+		halo_bench_db_close(db);
+		return exit_code;
+	}
+	if (n < 1) {
+		free(saved);
+		print_command_help(stderr, opts, &help);
+		return EXIT_USAGE;
+	}
+	if (n_prompt < 0 || n_gen < 0 || (n_prompt == 0 && n_gen == 0) || n_prompt > 1000000 || n_gen > 1000000 ||
+	    reps < 1 || reps > 1000 || timeout < 1 || timeout > 7 * 86400) {
+		free(saved);
+		return cli_error(EXIT_USAGE, "-p/-n (0..1000000, not both 0), -r (1..1000) or --timeout is out of range");
+	}
+	struct matrix mx;
+	memset(&mx, 0, sizeof(mx));
+	mx.n_prompt = n_prompt;
+	mx.n_gen = n_gen;
+	mx.reps = reps;
+	mx.timeout = timeout;
+	halo_backends bl = HALO_BACKENDS_INIT;
+	if ((exit_code = parse_depths(depth_opt, &mx.depths, &mx.n_depths)))
+		goto out;
+	mx.models = calloc((size_t)n, sizeof(*mx.models));
+	if (!mx.models) {
+		exit_code = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		if ((exit_code = resolve_model(argv[i], path, sizeof(path))))
+			goto out;
+		mx.models[mx.n_models++] = strdup(path);
+	}
+	if (halo_backends_load(&bl, backends_file, true)) {
+		exit_code = cli_fail(halo_error_last()->code);
+		goto out;
+	}
+	mx.backends = calloc(bl.n + 1, sizeof(*mx.backends));
+	if (!mx.backends) {
+		exit_code = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	if (backends_opt) {
+		char *list = strdup(backends_opt), *save = NULL;
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			const halo_backend *be = halo_backends_find(&bl, t);
+			if (!be) {
+				exit_code = cli_fail(halo_error_last()->code);
+				break;
+			}
+			bool dup = false;
+			for (size_t k = 0; k < mx.n_backends; k++)
+				dup |= mx.backends[k] == be;
+			if (!dup && mx.n_backends < bl.n)
+				mx.backends[mx.n_backends++] = be;
+		}
+		free(list);
+		if (exit_code)
+			goto out;
+	} else {
+		for (size_t i = 0; i < bl.n; i++)
+			mx.backends[mx.n_backends++] = &bl.items[i];
+	}
+	if (!mx.n_backends) {
+		exit_code = cli_error(EXIT_NOTFOUND, "no llama.cpp backend: add one to backends.conf or set HALO_LLAMA_BIN "
+						     "('halo backends' shows them)");
+		goto out;
+	}
+	if ((exit_code = open_db(db_opt, &db, db_path, sizeof(db_path))))
+		goto out;
+	exit_code = run_matrix(db, db_path, &mx, saved, n_args, json, svg);
+out:
+	halo_bench_db_close(db);
+	for (size_t i = 0; i < mx.n_models; i++)
+		free(mx.models[i]);
+	free(mx.models);
+	free(mx.backends);
+	free(mx.depths);
+	halo_backends_free(&bl);
+	free(saved);
+	return exit_code;
+}
