@@ -366,6 +366,8 @@ struct halo_chat_stream {
 	halo_buf content, reasoning;
 	tool_set tools;
 	halo_chat_response meta; /* finish_reason, model, usage, timings */
+	halo_chat_sse_event_fn event_fn; /* raw mode: events go here instead */
+	void *event_ud;
 };
 
 int halo_chat_stream_new(size_t max_total_bytes, size_t max_event_bytes, halo_chat_stream **out)
@@ -517,7 +519,8 @@ static int stream_dispatch(halo_chat_stream *s)
 	if (s->have_data) {
 		/* The data buffer holds each field followed by LF: drop the last. */
 		size_t n = s->data.len ? s->data.len - 1 : 0;
-		rc = stream_event(s, s->data.ptr ? s->data.ptr : "", n);
+		const char *d = s->data.ptr ? s->data.ptr : "";
+		rc = s->event_fn ? s->event_fn(s->event_ud, d, n) : stream_event(s, d, n);
 	}
 	halo_buf_reset(&s->data);
 	s->have_data = false;
@@ -605,7 +608,13 @@ int halo_chat_stream_feed(halo_chat_stream *s, const char *data, size_t len)
 	return 0;
 }
 
-int halo_chat_stream_finish(halo_chat_stream *s, halo_chat_response *resp)
+void halo_chat_stream_set_event_fn(halo_chat_stream *s, halo_chat_sse_event_fn fn, void *ud)
+{
+	s->event_fn = fn;
+	s->event_ud = ud;
+}
+
+int halo_chat_stream_flush(halo_chat_stream *s)
 {
 	int rc;
 
@@ -622,6 +631,15 @@ int halo_chat_stream_finish(halo_chat_stream *s, halo_chat_response *resp)
 	}
 	if ((rc = stream_dispatch(s)))
 		return stream_fail(s, rc);
+	return 0;
+}
+
+int halo_chat_stream_finish(halo_chat_stream *s, halo_chat_response *resp)
+{
+	int rc;
+
+	if ((rc = halo_chat_stream_flush(s)))
+		return rc;
 	if (!s->any_choice) {
 		if (s->total == 0)
 			halo_error_set(HALO_EFORMAT, "chat stream is empty");

@@ -191,4 +191,15 @@ bool halo_chat_stream_done(const halo_chat_stream *s);
  * Fails with HALO_EFORMAT when no chunk carried a choice. */
 int halo_chat_stream_finish(halo_chat_stream *s, halo_chat_response *resp);
 
+/* Raw mode, for other SSE APIs (llama-server's native /completion): once set
+ * (before the first feed), each complete event's data (data fields joined by
+ * LF, without the last LF) goes to fn instead of the chat-chunk parser; the
+ * line handling and caps stay the same. fn returns 0, or a negative code with
+ * the error recorded, which fails the stream. halo_chat_stream_flush()
+ * dispatches an event the server did not terminate; halo_chat_stream_finish()
+ * is for chat chunks only. */
+typedef int (*halo_chat_sse_event_fn)(void *ud, const char *data, size_t len);
+void halo_chat_stream_set_event_fn(halo_chat_stream *s, halo_chat_sse_event_fn fn, void *ud);
+int halo_chat_stream_flush(halo_chat_stream *s);
+
 #endif
