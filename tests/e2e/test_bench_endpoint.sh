@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# halo bench endpoint against real llama-servers (the pinned llama.cpp build)
+# serving random-weight llama twins: a plain one (two slots, so concurrency 2
+# is real) and one with a smaller draft twin of the same tokenizer (-md with
+# --spec-type draft-simple: this build does not draft with -md alone),
+# compared with --vs (--spec-draft-p-min 0: a random draft is never confident, and
+# would otherwise propose nothing). The speeds are whatever this machine gives; the test
+# judges the machinery: exact prompt lengths, ordered percentiles, draft
+# statistics, failures counted, a dead URL reported.
+. "$(dirname "$0")/lib.sh"
+
+if [ -z "${HALO_LLAMA_BIN:-}" ]; then
+	echo "SKIP: HALO_LLAMA_BIN is not set (scripts/fixtures.sh llama-build builds llama-server)"
+	exit 0
+fi
+# `halo bench` (cmd_bench.c) dispatches to `bench endpoint`; until it does
+# there is nothing to run.
+if ! "$HALO" bench endpoint --help 2>/dev/null | grep -q -- "--server"; then
+	echo "SKIP: this halo's 'bench' does not dispatch 'bench endpoint' yet"
+	exit 0
+fi
+d=$(tmpdir)
+# A WordPiece tokenizer: every token is whole UTF-8 text. With a byte-level
+# BPE one, random output cut by n_predict in the middle of a character makes
+# this llama-server's chat parser (run on /completion too) reject the reply.
+vocab="$HALO_LLAMA_DIR/models/ggml-vocab-bert-bge.gguf"
+twin() { # OUT LAYERS HIDDEN SEED
+	"$HALO" synth --arch llama --vocab "$vocab" --layers "$2" --hidden "$3" --heads 4 --kv-heads 2 --head-dim 32 --ff 256 \
+		--ctx 2048 --exact-vocab --seed "$4" -q -o "$1" >/dev/null
+}
+twin "$d/main.gguf" 2 128 1
+twin "$d/draft.gguf" 1 64 2
+
+# start_server NAME ARGS...: llama-server on a free port (retried should
+# another test take it first); sets PORT.
+start_server() {
+	local name=$1 started=0 spid
+	shift
+	for _ in 1 2 3; do
+		PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		"$HALO_LLAMA_BIN/llama-server" --host 127.0.0.1 --port "$PORT" -c 1024 -np 2 -t 1 "$@" \
+			>"$d/$name.log" 2>&1 &
+		spid=$!
+		on_exit "kill $spid 2>/dev/null || true"
+		for _ in $(seq 1 300); do
+			if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
+				started=1
+				break
+			fi
+			kill -0 "$spid" 2>/dev/null || break
+			sleep 0.1
+		done
+		((started)) && break
+		kill "$spid" 2>/dev/null || true
+	done
+	((started)) || fail "llama-server ($name) did not start: $(tail -n 20 "$d/$name.log")"
+}
+start_server main -m "$d/main.gguf"
+main_url="http://127.0.0.1:$PORT"
+start_server draft -m "$d/main.gguf" -md "$d/draft.gguf" --spec-type draft-simple --spec-draft-n-max 4 --spec-draft-n-min 0 --spec-draft-p-min 0
+draft_url="http://127.0.0.1:$PORT"
+
+# one server, two prompt lengths, concurrency 1 and 2
+assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32,128 -n 16 --concurrency 1,2 \
+	--requests 4 --json
+echo "$LAST_OUT" >"$d/one.json"
+J() { python3 "$HALO_SOURCE_DIR/tests/e2e/jq.py" "$d/$1.json" "$2"; }
+assert_eq "$(J one 'len(d["server"]["levels"])')" 4 "2 prompt lengths x 2 concurrencies"
+assert_eq "$(J one 'sorted(set(l["concurrency"] for l in d["server"]["levels"]))')" "[1, 2]"
+assert_eq "$(J one 'all(l["requests"] == 4 and l["failures"] == 0 for l in d["server"]["levels"])')" true \
+	"every request answered"
+# llama-server evaluated exactly the tokens sent, none from its prompt cache
+assert_eq "$(J one 'all(s["prompt_n"] == l["prompt_tokens"] and s["cache_n"] == 0 and not s["prompt_mismatch"] for l in d["server"]["levels"] for s in l["samples"])')" true \
+	"prompt_n equals each requested length"
+assert_eq "$(J one 'all(s["predicted_n"] == 16 for l in d["server"]["levels"] for s in l["samples"])')" true \
+	"-n 16 tokens generated (ignore_eos)"
+assert_eq "$(J one 'all(s["ttft_ms"] > 0 and s["prompt_per_second"] > 0 and s["predicted_per_second"] > 0 for l in d["server"]["levels"] for s in l["samples"])')" true \
+	"TTFT and speeds are positive"
+for m in ttft_ms pp_tps tg_tps; do
+	assert_eq "$(J one "all(0 < l['$m']['p50'] <= l['$m']['p90'] <= l['$m']['p99'] and l['$m']['n'] == 4 for l in d['server']['levels'])")" true \
+		"$m percentiles ordered"
+done
+assert_eq "$(J one 'all(l["aggregate_tps"] > 0 and l["generated"] == 64 and l["wall_s"] > 0 for l in d["server"]["levels"])')" true
+assert_eq "$(J one 'all(l["draft_n"] is None and l["acceptance"] is None for l in d["server"]["levels"])')" true \
+	"no draft statistics without a draft model"
+# the prompts differ (random prefixes) although the lengths are the same
+assert_eq "$(J one '"vs" in d')" false
+# the table
+assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32 -n 4 --concurrency 2 --requests 2
+assert_contains "$LAST_OUT" "TTFT ms p50/p90/p99"
+assert_contains "$LAST_ERR" "prompt 32 concurrency 2: 2 requests done"
+
+# --vs a server with a draft model
+assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 16 \
+	--concurrency 1,2 --requests 2 --json
+echo "$LAST_OUT" >"$d/vs.json"
+assert_eq "$(J vs 'len(d["comparison"])')" 2
+assert_eq "$(J vs 'all(c["tg_speedup_p50"] > 0 and c["ttft_speedup_p50"] > 0 for c in d["comparison"])')" true \
+	"speed-ups computed"
+assert_eq "$(J vs 'all(l["draft_n"] > 0 and 0 <= l["acceptance"] <= 1 and l["draft_n_accepted"] <= l["draft_n"] for l in d["vs"]["levels"])')" true \
+	"the draft server reports draft_n > 0 and an acceptance rate in [0, 1]"
+assert_eq "$(J vs 'all(c["vs_acceptance"] is not None and c["server_acceptance"] is None for c in d["comparison"])')" true
+assert_eq "$(J vs 'all(s["prompt_n"] == 32 for l in d["vs"]["levels"] for s in l["samples"])')" true
+assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 4 \
+	--concurrency 1 --requests 1
+assert_contains "$LAST_OUT" "--vs $draft_url against $main_url"
+
+# a failing request is counted, not fatal: a prompt longer than a slot's context
+assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32,900 -n 4 --concurrency 1 \
+	--requests 1 --json
+echo "$LAST_OUT" >"$d/fail.json"
+assert_eq "$(J fail '[l["failures"] for l in d["server"]["levels"]]')" "[0, 1]"
+assert_contains "$(J fail 'd["server"]["levels"][1]["samples"][0]["error"]')" "HTTP 400"
+assert_contains "$LAST_ERR" "1 of 1 requests failed"
+
+# errors: nothing listening, a bad option
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+assert_exit 5 "$HALO" bench endpoint --server "http://127.0.0.1:$port" --prompt-tokens 32 -n 4
+assert_contains "$LAST_ERR" "http://127.0.0.1:$port"
+assert_exit 2 "$HALO" bench endpoint --server "$main_url" --concurrency 0
+assert_exit 2 "$HALO" bench endpoint --prompt-tokens 32
+echo "ok"
