@@ -228,6 +228,8 @@ static int resolve_catalog(const struct serve_args *a, const halo_catalog *cat, 
 			fprintf(stderr, "halo: no quant of %s is downloaded in %s\n", m->id, dir);
 		fprintf(stderr, "  'halo pull %s:%s' downloads it%s; 'halo plan %s' shows which quants fit\n", m->id,
 			suggest, best_any >= 0 && !quant ? " (the largest that fits)" : "", m->id);
+		if (best_any < 0)
+			fprintf(stderr, "  (no quant of it fits this machine with these settings)\n");
 		free(rows);
 		free(have);
 		return EXIT_NOTFOUND;
@@ -236,7 +238,7 @@ static int resolve_catalog(const struct serve_args *a, const halo_catalog *cat, 
 	int pick = best >= 0 ? best : largest_dl;
 	sv->row = rows[pick];
 	snprintf(sv->name, sizeof(sv->name), "%s:%s", m->id, m->quants[pick].name);
-	if (!quant && !a->dry_run && !a->json) {
+	if (!quant && !a->json) {
 		if (n_dl > 1 && best >= 0)
 			fprintf(stderr, "halo: using %s, the largest of the %zu downloaded quants that fits\n",
 				m->quants[pick].name, n_dl);
