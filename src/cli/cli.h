@@ -30,12 +30,15 @@ struct command {
 };
 
 int cmd_backends(int argc, const char **argv);
+int cmd_bench(int argc, const char **argv);
+int cmd_bench_endpoint(int argc, const char **argv); /* `halo bench endpoint`, called by cmd_bench */
 int cmd_doctor(int argc, const char **argv);
 int cmd_eval(int argc, const char **argv);
 int cmd_inspect(int argc, const char **argv);
 int cmd_models(int argc, const char **argv);
 int cmd_plan(int argc, const char **argv);
 int cmd_pull(int argc, const char **argv);
+int cmd_serve(int argc, const char **argv);
 int cmd_synth(int argc, const char **argv);
 
 /* Prints "halo: <message>" for the library's last error; returns its exit code. */

@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "which model and quant fit, with how much context, and the llama-server command" },
 	{ "eval", cmd_eval, "evaluate a model through its server: HumanEval+, MBPP+, IFEval, BFCL" },
 	{ "pull", cmd_pull, "download a model (resumable, verified) into the models directory" },
+	{ "serve", cmd_serve, "start llama-server with the planned flags and the mode's sampling preset" },
+	{ "bench", cmd_bench, "benchmark backends with llama-bench, or a running server; stored and compared" },
 	{ "backends", cmd_backends, "the llama.cpp builds halo can use: versions and devices" },
 	{ "doctor", cmd_doctor, "check the GPU, memory pools, kernel, groups and drivers, with the exact fixes" },
 	{ "synth", cmd_synth, "write a random-weight GGUF twin of a model for llama.cpp" },
