@@ -209,13 +209,14 @@ static void print_report(const halo_endpoint_report *r)
 			 fx(e, sizeof(e), lv->tg_tps.p90, 1, ""), fx(g, sizeof(g), lv->tg_tps.p99, 1, ""));
 		printf("%7zu %4d %9s  %26s  %9s  %26s  %9s  %6s\n", lv->prompt_tokens, lv->concurrency, okr, ttft,
 		       fx(h, sizeof(h), lv->pp_tps.p50, 1, ""), tg, fx(k, sizeof(k), lv->aggregate_tps, 1, ""),
-		       fx(a, sizeof(a), acceptance(lv), 3, ""));
+		       fx(a, sizeof(a), acceptance(lv), 3, "")); /* a: free again, ttft is printed */
 	}
 }
 
 static void print_compare(const halo_endpoint_report *x, const halo_endpoint_report *y)
 {
-	char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
+	/* one buffer per value: all are arguments of one printf */
+	char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], m[32];
 	printf("\n--vs %s against %s (above 1: --vs is faster)\n", y->url, x->url);
 	printf("%7s %4s  %11s %11s %8s  %11s %11s %8s  %8s  %7s %7s\n", "prompt", "conc", "tg p50", "vs tg p50",
 	       "speedup", "TTFT p50", "vs TTFT p50", "speedup", "agg x", "accept", "vs acc");
@@ -227,7 +228,7 @@ static void print_compare(const halo_endpoint_report *x, const halo_endpoint_rep
 		       fx(d, sizeof(d), p->ttft_ms.p50, 1, ""), fx(e, sizeof(e), q->ttft_ms.p50, 1, ""),
 		       fx(g, sizeof(g), ratio(p->ttft_ms.p50, q->ttft_ms.p50), 2, "x"),
 		       fx(h, sizeof(h), ratio(q->aggregate_tps, p->aggregate_tps), 2, "x"),
-		       fx(a, sizeof(a), acceptance(p), 3, ""), fx(b, sizeof(b), acceptance(q), 3, ""));
+		       fx(k, sizeof(k), acceptance(p), 3, ""), fx(m, sizeof(m), acceptance(q), 3, ""));
 	}
 }
 

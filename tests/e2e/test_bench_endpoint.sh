@@ -104,6 +104,10 @@ assert_eq "$(J vs 'all(s["prompt_n"] == 32 for l in d["vs"]["levels"] for s in l
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 4 \
 	--concurrency 1 --requests 1
 assert_contains "$LAST_OUT" "--vs $draft_url against $main_url"
+# the comparison row ends with the acceptance of each: none for the plain server
+last=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
+assert_eq "$(echo "$last" | awk '{print $(NF-1)}')" "-" "no acceptance for the plain server: $last"
+[[ "$(echo "$last" | awk '{print $NF}')" =~ ^[01]\.[0-9]{3}$ ]] || fail "acceptance of the draft server: $last"
 
 # a failing request is counted, not fatal: a prompt longer than a slot's context
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32,900 -n 4 --concurrency 1 \
