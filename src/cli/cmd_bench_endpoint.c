@@ -279,7 +279,7 @@ int cmd_bench_endpoint(int argc, const char **argv)
 	if (n_predict < 1 || n_predict > 1000000)
 		return cli_error(EXIT_USAGE, "-n must be between 1 and 1000000");
 	if (requests < 0 || requests > HALO_ENDPOINT_MAX_REQUESTS)
-		return cli_error(EXIT_USAGE, "--requests must be between 1 and %d", HALO_ENDPOINT_MAX_REQUESTS);
+		return cli_error(EXIT_USAGE, "--requests must be between 1 and %d (0: the default)", HALO_ENDPOINT_MAX_REQUESTS);
 	if (!(timeout > 0))
 		return cli_error(EXIT_USAGE, "--timeout must be positive");
 
