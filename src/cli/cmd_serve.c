@@ -153,6 +153,35 @@ static bool downloaded(halo_file_status st)
 	return st == HALO_FILE_COMPLETE || st == HALO_FILE_VERIFIED;
 }
 
+/*
+ * Re-plans a downloaded quant from its file's header (split parts included),
+ * keeping row->q and row->path. Returns 0 when the row was replaced, -1 when
+ * the header could not be used (the row is left as it was).
+ */
+static int plan_exact(const halo_memplan_opts *o, const halo_server_opts *srv, const struct plan_machine_info *mi,
+		      struct plan_row *row)
+{
+	halo_gguf *g;
+	halo_hparams hp;
+	halo_weights_plan w;
+	halo_gguf_open_opts gopts = HALO_GGUF_OPEN_OPTS_INIT;
+	if (halo_gguf_open(&g, row->path, &gopts)) {
+		halo_error_clear();
+		return -1;
+	}
+	int rc = halo_hparams_from_gguf(&hp, g) || halo_memplan_weights(g, &hp, o, &w) ? -1 : 0;
+	uint64_t size = g->file_size;
+	halo_gguf_free(g);
+	struct plan_row exact = *row;
+	if (rc || plan_row_solve(&hp, &w, o, srv, mi, hp.n_ctx_train, &exact)) {
+		halo_error_clear();
+		return -1;
+	}
+	exact.size = size;
+	*row = exact;
+	return 0;
+}
+
 static int resolve_catalog(const struct serve_args *a, const halo_catalog *cat, const struct plan_machine_info *mi,
 			   const halo_memplan_opts *o, const halo_server_opts *srv, struct served *sv)
 {
@@ -237,6 +266,24 @@ static int resolve_catalog(const struct serve_args *a, const halo_catalog *cat, 
 	/* nothing downloaded fits: refuse with the largest downloaded one's reason */
 	int pick = best >= 0 ? best : largest_dl;
 	sv->row = rows[pick];
+	/* The file is here: plan it again from its own header (exact tensor sizes rather than the
+	 * catalog's estimate), as 'halo plan FILE' would. Should the header not read, the estimate stands. */
+	if ((rc = plan_exact(o, srv, mi, &sv->row)) == 0 && !plan_row_fits(&sv->row) &&
+	    best >= 0 && !quant) {
+		/* the estimate was optimistic: choose again among the downloaded quants, exactly */
+		int next = -1;
+		for (size_t i = 0; i < m->n_quants; i++) {
+			if (!have[i] || (int)i == pick)
+				continue;
+			if (plan_exact(o, srv, mi, &rows[i]) == 0 && plan_row_fits(&rows[i]) &&
+			    (next < 0 || rows[i].size > rows[next].size))
+				next = (int)i;
+		}
+		if (next >= 0) {
+			pick = next;
+			sv->row = rows[pick];
+		}
+	}
 	snprintf(sv->name, sizeof(sv->name), "%s:%s", m->id, m->quants[pick].name);
 	if (!quant && !a->json) {
 		if (n_dl > 1 && best >= 0)

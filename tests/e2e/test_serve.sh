@@ -93,6 +93,13 @@ assert_eq "$(jq "$d/dry.json" 'd["plan"]["fits"]')" true
 assert_eq "$(jq "$d/dry.json" 'd["catalog_model"]')" serve-twin
 assert_eq "$(jq "$d/dry.json" 'd["backend"]')" path
 assert_eq "$(jq "$d/dry.json" '" ".join(d["argv"]) == d["command"]')" true
+# a downloaded catalog quant is planned from its file's header, exactly as the file itself
+assert_exit 0 "$HALO" serve serve-twin:F16 "${C[@]}" --ctx 1024 --dry-run --json
+echo "$LAST_OUT" >"$d/dry-cat.json"
+assert_exit 0 "$HALO" serve "$d/models/Serve-Twin-F16.gguf" "${C[@]}" --ctx 1024 --dry-run --json
+echo "$LAST_OUT" >"$d/dry-file.json"
+assert_eq "$(jq "$d/dry-cat.json" 'd["plan"]["memory"]')" "$(jq "$d/dry-file.json" 'd["plan"]["memory"]')" \
+	"catalog quant and file: the same memory plan"
 
 # a registered backend: its environment in front, its flags after halo's
 cat >"$d/backends.conf" <<EOF
