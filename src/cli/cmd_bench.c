@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "options.h"
+#include "bench_endpoint_print.h"
 
 #include "backends.h"
 #include "bench/bench_report.h"
@@ -29,7 +30,8 @@ static const char *const usage[] = {
 	"halo bench [options] <model>...",
 	"halo bench list [--db <file>] [--json]",
 	"halo bench show <run> [--db <file>] [--json] [--svg <file>]",
-	"halo bench compare <run-a> <run-b> [--db <file>] [--json]",
+	"halo bench show endpoint:<n> [--db <file>] [--json]",
+	"halo bench compare <run-a> <run-b> [--db <file>] [--json]   (matrix runs)",
 	"halo bench endpoint --server <url> ...   (a running server; see 'halo bench endpoint --help')",
 	NULL,
 };
@@ -42,7 +44,8 @@ static const struct command_help help = {
 	"or fails is recorded with its status and log tail, and the matrix goes on. Results go\n"
 	"to halo.db; the table shows t/s (mean ± sd over the repetitions) per backend and depth.\n"
 	"compare matches cells by (model file, backend, pp/tg, depth) and says whether each\n"
-	"change exceeds the run-to-run noise. Exit status 1 when a cell did not end ok, 130\n"
+	"change exceeds the run-to-run noise. list shows the 'halo bench endpoint' runs too\n"
+	"(kind endpoint), and show endpoint:N prints one as it was measured. Exit status 1 when a cell did not end ok, 130\n"
 	"when interrupted (the finished cells are kept). See docs/bench.md.",
 	0, -1,
 };
@@ -60,8 +63,13 @@ static int open_db(const char *opt, halo_bench_db **db, char *path, size_t n)
 	return 0;
 }
 
+#define ENDPOINT_PREFIX "endpoint:"
+
 static int parse_run_id(const char *s, int64_t *id)
 {
+	if (!strncmp(s, ENDPOINT_PREFIX, strlen(ENDPOINT_PREFIX)))
+		return cli_error(EXIT_USAGE, "'%s' is an endpoint run: compare works on matrix runs only ('halo bench show %s' shows it)",
+				 s, s);
 	char *end;
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
@@ -229,48 +237,148 @@ static int present(halo_bench_db *db, int64_t id, bool json, const char *svg)
 	return rc;
 }
 
+/* A stored `halo bench endpoint` run: the table (or JSON) it printed live. */
+static int present_endpoint(halo_bench_db *db, int64_t id, bool json)
+{
+	halo_bench_endpoint_run r;
+	if (halo_bench_endpoint_load(db, id, &r))
+		return cli_fail(halo_error_last()->code);
+	int rc = 0;
+	json_t *doc = r.report_json ? json_loads(r.report_json, 0, NULL) : NULL;
+	if (r.report_json && !json_is_object(doc)) {
+		rc = cli_error(EXIT_BADINPUT, "endpoint run %lld: the stored report is not a JSON object", (long long)id);
+	} else if (json) {
+		if (!doc) /* not finished (running, or failed before measuring): what the row says */
+			doc = json_pack("{s:s, s:s?, s:o}", "server_url", r.server_url, "vs_url", r.vs_url, "error",
+					r.error ? json_string(r.error) : json_null());
+		if (!doc) {
+			rc = cli_error(EXIT_LIMIT, "out of memory");
+		} else {
+			json_object_set_new(doc, "id", json_integer((json_int_t)r.id));
+			json_object_set_new(doc, "status", json_string(r.status));
+			rc = cli_print_json(doc);
+			doc = NULL;
+		}
+	} else {
+		char when[64];
+		time_t t = (time_t)r.created;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		printf("endpoint run %lld (%s, %s)\n\n", (long long)r.id, when, r.status);
+		if (doc)
+			bench_endpoint_print_table(doc);
+		else
+			printf("%s%s%s: no report%s%s\n", r.server_url, r.vs_url ? " --vs " : "", r.vs_url ? r.vs_url : "",
+			       r.error ? ": " : "", r.error ? r.error : "");
+	}
+	json_decref(doc);
+	halo_bench_endpoint_run_free(&r);
+	return rc;
+}
+
+/* "p=128,512 c=1,2 n=128" from an endpoint run's parameters. */
+static void endpoint_summary(const json_t *params, char *out, size_t n)
+{
+	size_t used = 0;
+	const char *keys[2] = { "prompt_tokens", "concurrency" }, *tags[2] = { "p=", " c=" };
+	out[0] = 0;
+	for (int k = 0; k < 2; k++) {
+		const json_t *a = json_object_get(params, keys[k]);
+		used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s", tags[k]);
+		for (size_t i = 0; used < n && i < json_array_size(a); i++)
+			used += (size_t)snprintf(out + used, n - used, "%s%lld", i ? "," : "",
+						 (long long)json_integer_value(json_array_get(a, i)));
+	}
+	if (used < n && json_is_integer(json_object_get(params, "n_predict")))
+		snprintf(out + used, n - used, " n=%lld", (long long)json_integer_value(json_object_get(params, "n_predict")));
+}
+
+static void print_list_row(const char *run, const char *kind, double created, const char *status, const char *ok)
+{
+	char when[64];
+	time_t t = (time_t)created;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+	printf("%-12s %-8s %-16s %-12s %-9s ", run, kind, when, status ? status : "", ok);
+}
+
+/* Matrix runs and endpoint runs, newest first. JSON: {"runs": [matrix runs,
+ * as before], "endpoint_runs": [...]}. */
 static int cmd_list(halo_bench_db *db, bool json)
 {
 	halo_bench_run *runs = NULL;
-	size_t n = 0;
+	halo_bench_endpoint_run *eps = NULL;
+	size_t n = 0, ne = 0;
 	if (halo_bench_run_list(db, &runs, &n))
 		return cli_fail(halo_error_last()->code);
-	json_t *arr = json_array();
-	if (!json && n)
-		printf("%-5s %-16s %-12s %-9s %s\n", "RUN", "CREATED", "STATUS", "CELLS OK", "MODELS / BACKENDS");
-	for (size_t i = 0; i < n; i++) {
-		const halo_bench_run *r = &runs[i];
-		json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
-		if (json) {
+	if (halo_bench_endpoint_list(db, &eps, &ne)) {
+		halo_bench_run_list_free(runs, n);
+		return cli_fail(halo_error_last()->code);
+	}
+	if (json) {
+		json_t *arr = json_array(), *earr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			const halo_bench_run *r = &runs[i];
+			json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
 			json_t *o = json_object();
 			json_object_set_new(o, "id", json_integer((json_int_t)r->id));
+			json_object_set_new(o, "kind", json_string("matrix"));
 			json_object_set_new(o, "status", json_string(r->status ? r->status : ""));
 			json_object_set_new(o, "created", json_real(r->created));
 			json_object_set_new(o, "n_cells", json_integer((json_int_t)r->n_cells));
 			json_object_set_new(o, "n_ok", json_integer((json_int_t)r->n_ok));
 			json_object_set_new(o, "params", params ? params : json_null());
 			json_array_append_new(arr, o);
-			continue;
 		}
-		char when[64], ok[32];
-		time_t t = (time_t)r->created;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-		snprintf(ok, sizeof(ok), "%zu/%zu", r->n_ok, r->n_cells);
-		printf("%-5lld %-16s %-12s %-9s ", (long long)r->id, when, r->status ? r->status : "", ok);
-		json_t *ms = json_object_get(params, "model_names"), *bs = json_object_get(params, "backends");
-		for (size_t k = 0; k < json_array_size(ms); k++)
-			printf("%s%s", k ? "," : "", json_string_value(json_array_get(ms, k)));
-		printf(" / ");
-		for (size_t k = 0; k < json_array_size(bs); k++)
-			printf("%s%s", k ? "," : "", json_string_value(json_array_get(bs, k)));
-		putchar('\n');
-		json_decref(params);
+		for (size_t i = 0; i < ne; i++) {
+			const halo_bench_endpoint_run *r = &eps[i];
+			json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
+			char show[64];
+			snprintf(show, sizeof(show), ENDPOINT_PREFIX "%lld", (long long)r->id);
+			json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:f, s:f, s:s, s:o, s:o, s:o}", "id", (json_int_t)r->id,
+					      "kind", "endpoint", "show", show, "status", r->status, "created", r->created,
+					      "updated", r->updated, "server_url", r->server_url, "vs_url",
+					      r->vs_url ? json_string(r->vs_url) : json_null(), "error",
+					      r->error ? json_string(r->error) : json_null(), "params",
+					      params ? params : json_null());
+			json_array_append_new(earr, o);
+		}
+		halo_bench_run_list_free(runs, n);
+		halo_bench_endpoint_list_free(eps, ne);
+		return cli_print_json(json_pack("{s:o, s:o}", "runs", arr, "endpoint_runs", earr));
+	}
+	if (n || ne)
+		printf("%-12s %-8s %-16s %-12s %-9s %s\n", "RUN", "KIND", "CREATED", "STATUS", "CELLS OK",
+		       "MODELS / BACKENDS, OR SERVER");
+	for (size_t i = 0, k = 0; i < n || k < ne;) {
+		/* newest first across both tables */
+		if (k >= ne || (i < n && runs[i].created >= eps[k].created)) {
+			const halo_bench_run *r = &runs[i++];
+			json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
+			char id[32], ok[32];
+			snprintf(id, sizeof(id), "%lld", (long long)r->id);
+			snprintf(ok, sizeof(ok), "%zu/%zu", r->n_ok, r->n_cells);
+			print_list_row(id, "matrix", r->created, r->status, ok);
+			json_t *ms = json_object_get(params, "model_names"), *bs = json_object_get(params, "backends");
+			for (size_t j = 0; j < json_array_size(ms); j++)
+				printf("%s%s", j ? "," : "", json_string_value(json_array_get(ms, j)));
+			printf(" / ");
+			for (size_t j = 0; j < json_array_size(bs); j++)
+				printf("%s%s", j ? "," : "", json_string_value(json_array_get(bs, j)));
+			putchar('\n');
+			json_decref(params);
+		} else {
+			const halo_bench_endpoint_run *r = &eps[k++];
+			json_t *params = r->params_json ? json_loads(r->params_json, 0, NULL) : NULL;
+			char id[48], sum[256];
+			snprintf(id, sizeof(id), ENDPOINT_PREFIX "%lld", (long long)r->id);
+			endpoint_summary(params, sum, sizeof(sum));
+			print_list_row(id, "endpoint", r->created, r->status, "-");
+			printf("%s%s%s %s\n", r->server_url, r->vs_url ? " --vs " : "", r->vs_url ? r->vs_url : "", sum);
+			json_decref(params);
+		}
 	}
 	halo_bench_run_list_free(runs, n);
-	if (json)
-		return cli_print_json(arr);
-	json_decref(arr);
-	if (!n)
+	halo_bench_endpoint_list_free(eps, ne);
+	if (!n && !ne)
 		printf("no bench runs yet\n");
 	return 0;
 }
@@ -502,14 +610,26 @@ int cmd_bench(int argc, const char **argv)
 		int64_t a = 0, b = 0;
 		if (!strcmp(sub, "list") && n != 1)
 			return cli_error(EXIT_USAGE, "usage: halo bench list [--json]");
-		if (!strcmp(sub, "show") && (n != 2 || (exit_code = parse_run_id(argv[1], &a))))
-			return exit_code ? exit_code : cli_error(EXIT_USAGE, "usage: halo bench show <run> [--json] [--svg <file>]");
+		bool endpoint = !strcmp(sub, "show") && n == 2 && !strncmp(argv[1], ENDPOINT_PREFIX, strlen(ENDPOINT_PREFIX));
+		if (endpoint) {
+			char *end;
+			const char *num = argv[1] + strlen(ENDPOINT_PREFIX);
+			errno = 0;
+			long long v = strtoll(num, &end, 10);
+			if (end == num || *end || v <= 0 || errno)
+				return cli_error(EXIT_USAGE, "'%s' is not an endpoint run (endpoint:N)", argv[1]);
+			if (svg)
+				return cli_error(EXIT_USAGE, "--svg charts matrix runs; endpoint runs have none");
+			a = v;
+		} else if (!strcmp(sub, "show") && (n != 2 || (exit_code = parse_run_id(argv[1], &a))))
+			return exit_code ? exit_code : cli_error(EXIT_USAGE, "usage: halo bench show <run>|endpoint:<n> [--json] [--svg <file>]");
 		if (!strcmp(sub, "compare") &&
 		    (n != 3 || (exit_code = parse_run_id(argv[1], &a)) || (exit_code = parse_run_id(argv[2], &b))))
 			return exit_code ? exit_code : cli_error(EXIT_USAGE, "usage: halo bench compare <run-a> <run-b> [--json]");
 		if ((exit_code = open_db(db_opt, &db, db_path, sizeof(db_path))))
 			return exit_code;
 		exit_code = !strcmp(sub, "list")   ? cmd_list(db, json)
+			    : endpoint             ? present_endpoint(db, a, json)
 			    : !strcmp(sub, "show") ? present(db, a, json, svg)
 						   : cmd_compare(db, a, b, json);
 		halo_bench_db_close(db);

@@ -7,9 +7,12 @@
  */
 #include "cli.h"
 #include "options.h"
+#include "bench_endpoint_print.h"
 
+#include "bench/bench_store.h"
 #include "bench/endpoint.h"
 #include "error.h"
+#include "eval/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +24,7 @@
 
 static const char *const usage[] = {
 	"halo bench endpoint --server <url> [--vs <url>] [--prompt-tokens 128,512,2048] [-n 128] "
-	"[--concurrency 1,2,4] [--requests <n>] [--api-key <key>] [--timeout <s>] [--json]",
+	"[--concurrency 1,2,4] [--requests <n>] [--api-key <key>] [--timeout <s>] [--db <file>] [--json]",
 	NULL
 };
 static const struct command_help help = {
@@ -33,7 +36,8 @@ static const struct command_help help = {
 	"own timings. At each concurrency c, c requests run at once. Reports p50/p90/p99 per\n"
 	"prompt length and concurrency, the aggregate decode rate (generated tokens / wall time)\n"
 	"and, with --vs, the speed-up of the second server and its draft acceptance rate.\n"
-	"See docs/bench-endpoint.md.",
+	"Each run is stored in halo.db ('halo bench list', 'halo bench show endpoint:N');\n"
+	"exit status 130 when interrupted (what was measured is kept). See docs/bench-endpoint.md.",
 	0, 0,
 };
 
@@ -181,7 +185,19 @@ static json_t *compare_json(const halo_endpoint_report *a, const halo_endpoint_r
 	return arr;
 }
 
-/* ---- table ---- */
+/* ---- table (from the JSON document, so a stored run prints the same) ---- */
+
+/* o[key] as a number; NAN when missing or null. */
+static double jnum(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static double jstat(const json_t *lv, const char *stat, const char *key)
+{
+	return jnum(json_object_get(lv, stat), key);
+}
 
 /* v with `prec` decimals and a suffix, or "-" when unknown. */
 static const char *fx(char *buf, size_t n, double v, int prec, const char *suffix)
@@ -193,42 +209,66 @@ static const char *fx(char *buf, size_t n, double v, int prec, const char *suffi
 	return buf;
 }
 
-static void print_report(const halo_endpoint_report *r)
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void print_report(const json_t *r)
 {
 	char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32];
-	printf("%s\n", r->url);
+	const json_t *levels = json_object_get(r, "levels");
+	printf("%s\n", jstr(r, "url"));
 	printf("%7s %4s %9s  %26s  %9s  %26s  %9s  %6s\n", "prompt", "conc", "ok/reqs", "TTFT ms p50/p90/p99",
 	       "pp t/s", "tg t/s p50/p90/p99", "agg t/s", "accept");
-	for (size_t i = 0; i < r->n_levels; i++) {
-		const halo_endpoint_level *lv = &r->levels[i];
-		char okr[32], ttft[80], tg[80];
-		snprintf(okr, sizeof(okr), "%zu/%zu", lv->requests - lv->failures, lv->requests);
-		snprintf(ttft, sizeof(ttft), "%s/%s/%s", fx(a, sizeof(a), lv->ttft_ms.p50, 1, ""),
-			 fx(b, sizeof(b), lv->ttft_ms.p90, 1, ""), fx(c, sizeof(c), lv->ttft_ms.p99, 1, ""));
-		snprintf(tg, sizeof(tg), "%s/%s/%s", fx(d, sizeof(d), lv->tg_tps.p50, 1, ""),
-			 fx(e, sizeof(e), lv->tg_tps.p90, 1, ""), fx(g, sizeof(g), lv->tg_tps.p99, 1, ""));
-		printf("%7zu %4d %9s  %26s  %9s  %26s  %9s  %6s\n", lv->prompt_tokens, lv->concurrency, okr, ttft,
-		       fx(h, sizeof(h), lv->pp_tps.p50, 1, ""), tg, fx(k, sizeof(k), lv->aggregate_tps, 1, ""),
-		       fx(a, sizeof(a), acceptance(lv), 3, "")); /* a: free again, ttft is printed */
+	for (size_t i = 0; i < json_array_size(levels); i++) {
+		const json_t *lv = json_array_get(levels, i);
+		char okr[64], ttft[80], tg[80];
+		snprintf(okr, sizeof(okr), "%.0f/%.0f", jnum(lv, "requests") - jnum(lv, "failures"),
+			 jnum(lv, "requests"));
+		snprintf(ttft, sizeof(ttft), "%s/%s/%s", fx(a, sizeof(a), jstat(lv, "ttft_ms", "p50"), 1, ""),
+			 fx(b, sizeof(b), jstat(lv, "ttft_ms", "p90"), 1, ""),
+			 fx(c, sizeof(c), jstat(lv, "ttft_ms", "p99"), 1, ""));
+		snprintf(tg, sizeof(tg), "%s/%s/%s", fx(d, sizeof(d), jstat(lv, "tg_tps", "p50"), 1, ""),
+			 fx(e, sizeof(e), jstat(lv, "tg_tps", "p90"), 1, ""),
+			 fx(g, sizeof(g), jstat(lv, "tg_tps", "p99"), 1, ""));
+		printf("%7.0f %4.0f %9s  %26s  %9s  %26s  %9s  %6s\n", jnum(lv, "prompt_tokens"),
+		       jnum(lv, "concurrency"), okr, ttft, fx(h, sizeof(h), jstat(lv, "pp_tps", "p50"), 1, ""), tg,
+		       fx(k, sizeof(k), jnum(lv, "aggregate_tps"), 1, ""),
+		       fx(a, sizeof(a), jnum(lv, "acceptance"), 3, "")); /* a: free again, ttft is printed */
 	}
 }
 
-static void print_compare(const halo_endpoint_report *x, const halo_endpoint_report *y)
+static void print_compare(const json_t *x, const json_t *y)
 {
 	/* one buffer per value: all are arguments of one printf */
 	char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], m[32];
-	printf("\n--vs %s against %s (above 1: --vs is faster)\n", y->url, x->url);
+	const json_t *xl = json_object_get(x, "levels"), *yl = json_object_get(y, "levels");
+	printf("\n--vs %s against %s (above 1: --vs is faster)\n", jstr(y, "url"), jstr(x, "url"));
 	printf("%7s %4s  %11s %11s %8s  %11s %11s %8s  %8s  %7s %7s\n", "prompt", "conc", "tg p50", "vs tg p50",
 	       "speedup", "TTFT p50", "vs TTFT p50", "speedup", "agg x", "accept", "vs acc");
-	for (size_t i = 0; i < x->n_levels && i < y->n_levels; i++) {
-		const halo_endpoint_level *p = &x->levels[i], *q = &y->levels[i];
-		printf("%7zu %4d  %11s %11s %8s  %11s %11s %8s  %8s  %7s %7s\n", p->prompt_tokens, p->concurrency,
-		       fx(a, sizeof(a), p->tg_tps.p50, 1, ""), fx(b, sizeof(b), q->tg_tps.p50, 1, ""),
-		       fx(c, sizeof(c), ratio(q->tg_tps.p50, p->tg_tps.p50), 2, "x"),
-		       fx(d, sizeof(d), p->ttft_ms.p50, 1, ""), fx(e, sizeof(e), q->ttft_ms.p50, 1, ""),
-		       fx(g, sizeof(g), ratio(p->ttft_ms.p50, q->ttft_ms.p50), 2, "x"),
-		       fx(h, sizeof(h), ratio(q->aggregate_tps, p->aggregate_tps), 2, "x"),
-		       fx(k, sizeof(k), acceptance(p), 3, ""), fx(m, sizeof(m), acceptance(q), 3, ""));
+	for (size_t i = 0; i < json_array_size(xl) && i < json_array_size(yl); i++) {
+		const json_t *p = json_array_get(xl, i), *q = json_array_get(yl, i);
+		double ptg = jstat(p, "tg_tps", "p50"), qtg = jstat(q, "tg_tps", "p50");
+		double ptt = jstat(p, "ttft_ms", "p50"), qtt = jstat(q, "ttft_ms", "p50");
+		printf("%7.0f %4.0f  %11s %11s %8s  %11s %11s %8s  %8s  %7s %7s\n", jnum(p, "prompt_tokens"),
+		       jnum(p, "concurrency"), fx(a, sizeof(a), ptg, 1, ""), fx(b, sizeof(b), qtg, 1, ""),
+		       fx(c, sizeof(c), ratio(qtg, ptg), 2, "x"), fx(d, sizeof(d), ptt, 1, ""),
+		       fx(e, sizeof(e), qtt, 1, ""), fx(g, sizeof(g), ratio(ptt, qtt), 2, "x"),
+		       fx(h, sizeof(h), ratio(jnum(q, "aggregate_tps"), jnum(p, "aggregate_tps")), 2, "x"),
+		       fx(k, sizeof(k), jnum(p, "acceptance"), 3, ""), fx(m, sizeof(m), jnum(q, "acceptance"), 3, ""));
+	}
+}
+
+void bench_endpoint_print_table(const json_t *doc)
+{
+	const json_t *srv = json_object_get(doc, "server"), *vs = json_object_get(doc, "vs");
+	print_report(srv);
+	if (json_is_object(vs)) {
+		printf("\n");
+		print_report(vs);
+		print_compare(srv, vs);
 	}
 }
 
@@ -253,9 +293,27 @@ static size_t warn_report(const halo_endpoint_report *r)
 	return ok;
 }
 
+/* The run's parameters, for its record (never the API key). */
+static char *params_json(const size_t *plens, size_t np, const int *concs, size_t nc, long n_predict, long requests,
+			 double timeout, bool api_key, uint64_t seed)
+{
+	json_t *p = json_array(), *c = json_array();
+	for (size_t i = 0; i < np; i++)
+		json_array_append_new(p, json_integer((json_int_t)plens[i]));
+	for (size_t i = 0; i < nc; i++)
+		json_array_append_new(c, json_integer(concs[i]));
+	json_t *o = json_pack("{s:o, s:o, s:I, s:I, s:f, s:b, s:I}", "prompt_tokens", p, "concurrency", c, "n_predict",
+			      (json_int_t)n_predict, "requests", (json_int_t)requests, "timeout_s", timeout, "api_key",
+			      api_key, "seed", (json_int_t)(seed & 0x7fffffffffffffffULL));
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
 int cmd_bench_endpoint(int argc, const char **argv)
 {
-	const char *server = NULL, *vs = NULL, *ptok = "128,512,2048", *conc = "1,2,4", *api_key = NULL;
+	const char *server = NULL, *vs = NULL, *ptok = "128,512,2048", *conc = "1,2,4", *api_key = NULL,
+		   *db_opt = NULL;
 	long n_predict = 128, requests = 0;
 	double timeout = 600;
 	bool json = false;
@@ -268,6 +326,7 @@ int cmd_bench_endpoint(int argc, const char **argv)
 		OPT_INT(0, "requests", &requests, "n", "requests per level (default 2 x concurrency, at least 4)"),
 		OPT_STRING(0, "api-key", &api_key, "key", "sent as a bearer token (llama-server --api-key)"),
 		OPT_DOUBLE(0, "timeout", &timeout, "s", "limit on one request (default 600)"),
+		OPT_STRING(0, "db", &db_opt, "file", "results database (default: halo.db in the data folder)"),
 		OPT_JSON(&json),
 		OPT_END(),
 	};
@@ -299,9 +358,30 @@ int cmd_bench_endpoint(int argc, const char **argv)
 	for (size_t i = 0; i < nc; i++)
 		concs[i] = (int)cv[i];
 
-	cli_catch_interrupts(&cancel_flag);
 	/* One seed for both servers: the same prompts, prefixes included. */
 	uint64_t seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ULL;
+
+	/* The run is recorded "running" before the first request, so a run
+	 * killed midway is visible as such. */
+	char db_path[4096];
+	halo_bench_db *db = NULL;
+	int64_t run_id = 0;
+	if (db_opt)
+		snprintf(db_path, sizeof(db_path), "%s", db_opt);
+	else if (halo_results_default_path(db_path, sizeof(db_path)))
+		return cli_fail(halo_error_last()->code);
+	char *pj = params_json(plens, np, concs, nc, n_predict, requests, timeout, api_key != NULL, seed);
+	if (!pj) {
+		return cli_error(EXIT_LIMIT, "out of memory");
+	}
+	if (halo_bench_db_open(&db, db_path) || halo_bench_endpoint_create(db, server, vs, pj, HALO_VERSION, &run_id)) {
+		free(pj);
+		halo_bench_db_close(db);
+		return cli_fail(halo_error_last()->code);
+	}
+	free(pj);
+
+	cli_catch_interrupts(&cancel_flag);
 	const char *urls[2] = { server, vs };
 	halo_endpoint_report *rep[2] = { NULL, NULL };
 	for (int i = 0; i < 2 && urls[i]; i++) {
@@ -321,8 +401,16 @@ int cmd_bench_endpoint(int argc, const char **argv)
 		o.progress_ud = &pr;
 		o.cancel = &cancel_flag;
 		if (halo_endpoint_run(&o, &rep[i])) {
-			exit_code = cli_fail(halo_error_last()->code);
+			const halo_error *e = halo_error_last();
+			exit_code = cli_fail(e->code);
+			/* nothing is left "running": the row says why it failed */
+			if (halo_bench_endpoint_finish(db, run_id, "failed", NULL, e->message))
+				cli_fail(halo_error_last()->code);
+			else
+				fprintf(stderr, "halo bench endpoint: stored as endpoint run %lld (failed)\n",
+					(long long)run_id);
 			halo_endpoint_report_free(rep[0]);
+			halo_bench_db_close(db);
 			return exit_code;
 		}
 		if (cancel_flag)
@@ -330,28 +418,44 @@ int cmd_bench_endpoint(int argc, const char **argv)
 	}
 
 	size_t ok = warn_report(rep[0]) + (rep[1] ? warn_report(rep[1]) : 0);
-	if (json) {
-		json_t *o = json_pack("{s:o, s:i, s:o, s:I}", "server", report_json(rep[0]), "n_predict",
-				      (int)n_predict, "interrupted", json_boolean(cancel_flag), "seed",
-				      (json_int_t)(seed & 0x7fffffffffffffffULL));
-		if (rep[1]) {
-			json_object_set_new(o, "vs", report_json(rep[1]));
-			json_object_set_new(o, "comparison", compare_json(rep[0], rep[1]));
-		}
-		exit_code = cli_print_json(o);
-	} else {
-		print_report(rep[0]);
-		if (rep[1]) {
-			printf("\n");
-			print_report(rep[1]);
-			print_compare(rep[0], rep[1]);
-		}
-		exit_code = EXIT_OK;
+	bool stopped = cancel_flag != 0;
+	json_t *doc = json_pack("{s:o, s:i, s:o, s:I}", "server", report_json(rep[0]), "n_predict", (int)n_predict,
+				"interrupted", json_boolean(stopped), "seed",
+				(json_int_t)(seed & 0x7fffffffffffffffULL));
+	if (doc && rep[1]) {
+		json_object_set_new(doc, "vs", report_json(rep[1]));
+		json_object_set_new(doc, "comparison", compare_json(rep[0], rep[1]));
 	}
 	halo_endpoint_report_free(rep[0]);
 	halo_endpoint_report_free(rep[1]);
-	if (cancel_flag)
-		return cli_error(EXIT_FAILURE_, "bench endpoint: interrupted");
+	char *stored = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!stored) {
+		json_decref(doc);
+		halo_bench_endpoint_finish(db, run_id, "failed", NULL, "out of memory");
+		halo_bench_db_close(db);
+		return cli_error(EXIT_LIMIT, "out of memory");
+	}
+	int src = halo_bench_endpoint_finish(db, run_id, stopped ? "interrupted" : "done", stored, NULL);
+	free(stored);
+	halo_bench_db_close(db);
+	if (src) {
+		json_decref(doc);
+		return cli_fail(halo_error_last()->code);
+	}
+	fprintf(stderr, "halo bench endpoint: stored as endpoint run %lld in %s%s\n", (long long)run_id, db_path,
+		stopped ? " (interrupted)" : "");
+	if (json) {
+		json_object_set_new(doc, "id", json_integer((json_int_t)run_id));
+		exit_code = cli_print_json(doc);
+	} else {
+		bench_endpoint_print_table(doc);
+		json_decref(doc);
+		exit_code = EXIT_OK;
+	}
+	if (stopped) {
+		fprintf(stderr, "halo: interrupted; endpoint run %lld keeps what was measured\n", (long long)run_id);
+		return 130;
+	}
 	if (!exit_code && !ok)
 		return cli_error(EXIT_NETWORK, "bench endpoint: every request failed");
 	return exit_code;

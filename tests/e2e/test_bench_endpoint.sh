@@ -6,7 +6,8 @@
 # compared with --vs (--spec-draft-p-min 0: a random draft is never confident, and
 # would otherwise propose nothing). The speeds are whatever this machine gives; the test
 # judges the machinery: exact prompt lengths, ordered percentiles, draft
-# statistics, failures counted, a dead URL reported.
+# statistics, failures counted, a dead URL reported; and the storage: each
+# run in halo.db, listed and shown again as it was printed live.
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "${HALO_LLAMA_BIN:-}" ]; then
@@ -20,6 +21,9 @@ if ! "$HALO" bench endpoint --help 2>/dev/null | grep -q -- "--server"; then
 	exit 0
 fi
 d=$(tmpdir)
+# runs without --db go to the data folder's halo.db: keep it in $d
+export XDG_DATA_HOME="$d/xdg"
+DB="$d/bench.db"
 # A WordPiece tokenizer: every token is whole UTF-8 text. With a byte-level
 # BPE one, random output cut by n_predict in the middle of a character makes
 # this llama-server's chat parser (run on /completion too) reject the reply.
@@ -62,7 +66,7 @@ draft_url="http://127.0.0.1:$PORT"
 
 # one server, two prompt lengths, concurrency 1 and 2
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32,128 -n 16 --concurrency 1,2 \
-	--requests 4 --json
+	--requests 4 --json --db "$DB"
 echo "$LAST_OUT" >"$d/one.json"
 J() { python3 "$HALO_SOURCE_DIR/tests/e2e/jq.py" "$d/$1.json" "$2"; }
 assert_eq "$(J one 'len(d["server"]["levels"])')" 4 "2 prompt lengths x 2 concurrencies"
@@ -89,6 +93,56 @@ assert_eq "$(J one '"vs" in d')" false
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32 -n 4 --concurrency 2 --requests 2
 assert_contains "$LAST_OUT" "TTFT ms p50/p90/p99"
 assert_contains "$LAST_ERR" "prompt 32 concurrency 2: 2 requests done"
+table_live=$LAST_OUT
+[ -f "$XDG_DATA_HOME/halo/halo.db" ] || fail "a run without --db is stored in the data folder's halo.db"
+
+# stored: listed with its status and URL, shown again as it was printed
+one_id=$(J one 'd["id"]')
+assert_contains "$LAST_ERR" "stored as endpoint run"
+assert_exit 0 "$HALO" bench list --db "$DB" --json
+echo "$LAST_OUT" >"$d/list.json"
+assert_eq "$(J list '[(r["id"], r["kind"], r["status"], r["server_url"], r["vs_url"]) for r in d["endpoint_runs"]]')" \
+	"[[$one_id, \"endpoint\", \"done\", \"$main_url\", null]]" "the endpoint run in the listing"
+assert_eq "$(J list 'd["runs"]')" "[]" "no matrix runs"
+assert_eq "$(J list 'd["endpoint_runs"][0]["params"]["prompt_tokens"]')" "[32, 128]"
+assert_exit 0 "$HALO" bench show "endpoint:$one_id" --db "$DB" --json
+echo "$LAST_OUT" >"$d/shown.json"
+python3 - "$d/one.json" "$d/shown.json" <<'EOF2'
+import json, sys
+live, shown = (json.load(open(f)) for f in sys.argv[1:])
+assert shown.pop("status") == "done", shown
+assert shown == live, "show endpoint:N --json differs from the live --json"
+assert [l["ttft_ms"] for l in shown["server"]["levels"]] == [l["ttft_ms"] for l in live["server"]["levels"]]
+EOF2
+assert_exit 0 "$HALO" bench list --db "$DB"
+assert_contains "$LAST_OUT" "endpoint:$one_id"
+assert_contains "$LAST_OUT" "$main_url p=32,128 c=1,2 n=16"
+assert_exit 2 "$HALO" bench compare "endpoint:$one_id" 1 --db "$DB"
+assert_contains "$LAST_ERR" "matrix runs only"
+assert_exit 3 "$HALO" bench show endpoint:99 --db "$DB"
+assert_contains "$LAST_ERR" "no endpoint run 99"
+# the table run, stored in the default database, prints the same table again
+assert_exit 0 "$HALO" bench list --json
+last_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint_runs"][0]["id"])' <<<"$LAST_OUT")
+assert_exit 0 "$HALO" bench show "endpoint:$last_id"
+assert_eq "$(printf '%s\n' "$LAST_OUT" | tail -n +3)" "$table_live" "show endpoint:N prints the live table"
+
+# ^C: the run is marked interrupted, the exit status is 130
+"$HALO" bench endpoint --server "$main_url" --prompt-tokens 32 -n 64 --concurrency 1 --requests 100 --db "$DB" \
+	>"$d/int.out" 2>"$d/int.err" &
+pid=$!
+for _ in $(seq 1 100); do
+	grep -q "request" "$d/int.err" 2>/dev/null && break
+	python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute("select count(*) from bench_endpoint_runs where status=\"running\"").fetchone()[0] else 1)' "$DB" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 0.3
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+assert_eq "$rc" 130 "interrupted: $(cat "$d/int.err")"
+assert_exit 0 "$HALO" bench list --db "$DB" --json
+assert_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint_runs"][0]["status"])' <<<"$LAST_OUT")" interrupted
 
 # --vs a server with a draft model
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 16 \
@@ -119,8 +173,14 @@ assert_contains "$LAST_ERR" "1 of 1 requests failed"
 
 # errors: nothing listening, a bad option
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-assert_exit 5 "$HALO" bench endpoint --server "http://127.0.0.1:$port" --prompt-tokens 32 -n 4
+assert_exit 5 "$HALO" bench endpoint --server "http://127.0.0.1:$port" --prompt-tokens 32 -n 4 --db "$DB"
 assert_contains "$LAST_ERR" "http://127.0.0.1:$port"
+# a dead URL leaves no "running" row: the run is "failed", with the reason
+assert_exit 0 "$HALO" bench list --db "$DB" --json
+echo "$LAST_OUT" >"$d/list2.json"
+assert_eq "$(J list2 '[r["status"] for r in d["endpoint_runs"] if r["server_url"] == "http://127.0.0.1:'"$port"'"]')" '["failed"]'
+assert_eq "$(J list2 'sum(r["status"] == "running" for r in d["endpoint_runs"])')" 0 "no run left running"
+assert_contains "$(J list2 'd["endpoint_runs"][0]["error"]')" "127.0.0.1:$port"
 assert_exit 2 "$HALO" bench endpoint --server "$main_url" --concurrency 0
 assert_exit 2 "$HALO" bench endpoint --prompt-tokens 32
 echo "ok"

@@ -24,7 +24,8 @@ struct halo_bench_db {
 };
 
 /* Bumped when these tables change incompatibly; kept in bench_meta, since
- * PRAGMA user_version is the eval tables'. */
+ * PRAGMA user_version is the eval tables'. A new table (bench_endpoint_runs)
+ * is not such a change: an older halo simply does not read it. */
 #define BENCH_SCHEMA_VERSION 1
 
 static const char schema_sql[] =
@@ -49,7 +50,11 @@ static const char schema_sql[] =
 	" n_batch INTEGER, n_ubatch INTEGER, n_threads INTEGER, type_k TEXT, type_v TEXT,"
 	" n_gpu_layers INTEGER, flash_attn INTEGER, test_time TEXT, json TEXT NOT NULL,"
 	" PRIMARY KEY (cell_id, seq));"
-	"CREATE INDEX IF NOT EXISTS bench_results_run ON bench_results(run_id);";
+	"CREATE INDEX IF NOT EXISTS bench_results_run ON bench_results(run_id);"
+	"CREATE TABLE IF NOT EXISTS bench_endpoint_runs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, status TEXT NOT NULL,"
+	" created REAL NOT NULL, updated REAL NOT NULL, server_url TEXT NOT NULL, vs_url TEXT,"
+	" params_json TEXT, report_json TEXT, error TEXT, halo_version TEXT);";
 
 static double now_s(void)
 {
@@ -523,5 +528,163 @@ void halo_bench_run_list_free(halo_bench_run *runs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		halo_bench_run_free(&runs[i]);
+	free(runs);
+}
+
+/* --- bench endpoint runs ----------------------------------------------- */
+
+void halo_bench_endpoint_run_free(halo_bench_endpoint_run *run)
+{
+	if (!run)
+		return;
+	free(run->status);
+	free(run->server_url);
+	free(run->vs_url);
+	free(run->params_json);
+	free(run->report_json);
+	free(run->error);
+	free(run->halo_version);
+	memset(run, 0, sizeof(*run));
+}
+
+int halo_bench_endpoint_create(halo_bench_db *db, const char *server_url, const char *vs_url,
+			       const char *params_json, const char *halo_version, int64_t *id)
+{
+	if (!server_url || !*server_url)
+		return halo_error_set(HALO_EUSAGE, "bench endpoint run: no server URL");
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db->db,
+			       "INSERT INTO bench_endpoint_runs (status, created, updated, server_url, vs_url,"
+			       " params_json, halo_version) VALUES ('running', ?, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, "cannot prepare endpoint run insert");
+	double t = now_s();
+	sqlite3_bind_double(st, 1, t);
+	sqlite3_bind_double(st, 2, t);
+	bind_text(st, 3, server_url);
+	bind_text(st, 4, vs_url);
+	bind_text(st, 5, params_json);
+	bind_text(st, 6, halo_version);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(db, "cannot create endpoint run");
+	else
+		*id = sqlite3_last_insert_rowid(db->db);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int halo_bench_endpoint_finish(halo_bench_db *db, int64_t id, const char *status, const char *report_json,
+			       const char *error)
+{
+	if (!status || (strcmp(status, "done") && strcmp(status, "interrupted") && strcmp(status, "failed")))
+		return halo_error_set(HALO_EUSAGE, "endpoint run %lld: '%s' is not a final status", (long long)id,
+				      status ? status : "(none)");
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db->db,
+			       "UPDATE bench_endpoint_runs SET status = ?, updated = ?, report_json = ?, error = ?"
+			       " WHERE id = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, "cannot prepare endpoint run update");
+	bind_text(st, 1, status);
+	sqlite3_bind_double(st, 2, now_s());
+	bind_text(st, 3, report_json);
+	bind_text(st, 4, error);
+	sqlite3_bind_int64(st, 5, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(db, "cannot update endpoint run");
+	else if (sqlite3_changes(db->db) == 0)
+		rc = halo_error_set(HALO_ENOTFOUND, "'%s': no endpoint run %lld", db->path, (long long)id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Columns 0..9; the report is selected only by the loader. */
+#define EP_COLUMNS "id, status, created, updated, server_url, vs_url, params_json, error, halo_version"
+
+static int ep_from_row(sqlite3_stmt *st, halo_bench_endpoint_run *r, bool with_report)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->status = dup_col(st, 1);
+	r->created = sqlite3_column_double(st, 2);
+	r->updated = sqlite3_column_double(st, 3);
+	r->server_url = dup_col(st, 4);
+	r->vs_url = dup_col(st, 5);
+	r->params_json = dup_col(st, 6);
+	r->error = dup_col(st, 7);
+	r->halo_version = dup_col(st, 8);
+	if (with_report)
+		r->report_json = dup_col(st, 9);
+	/* the NOT NULL columns: a NULL here is an allocation that failed */
+	if (!r->status || !r->server_url || (with_report && sqlite3_column_type(st, 9) != SQLITE_NULL && !r->report_json)) {
+		halo_bench_endpoint_run_free(r);
+		return halo_error_set(HALO_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int halo_bench_endpoint_load(halo_bench_db *db, int64_t id, halo_bench_endpoint_run *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(db->db, "SELECT " EP_COLUMNS ", report_json FROM bench_endpoint_runs WHERE id = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_error(db, "cannot prepare endpoint run query");
+	sqlite3_bind_int64(st, 1, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		rc = ep_from_row(st, out, true);
+	else if (s == SQLITE_DONE)
+		rc = halo_error_set(HALO_ENOTFOUND, "'%s': no endpoint run %lld ('halo bench list' shows them)",
+				    db->path, (long long)id);
+	else
+		rc = db_error(db, "cannot read endpoint run");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int halo_bench_endpoint_list(halo_bench_db *db, halo_bench_endpoint_run **runs, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	*runs = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db->db, "SELECT " EP_COLUMNS " FROM bench_endpoint_runs ORDER BY id DESC", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_error(db, "cannot prepare endpoint run list");
+	int s, rc = 0;
+	size_t cap = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			halo_bench_endpoint_run *r = realloc(*runs, nc * sizeof(*r));
+			if (!r) {
+				rc = halo_error_set(HALO_ENOMEM, "out of memory");
+				break;
+			}
+			*runs = r;
+			cap = nc;
+		}
+		if ((rc = ep_from_row(st, &(*runs)[*n], false)))
+			break;
+		(*n)++;
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = db_error(db, "cannot list endpoint runs");
+	sqlite3_finalize(st);
+	if (rc) {
+		halo_bench_endpoint_list_free(*runs, *n);
+		*runs = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void halo_bench_endpoint_list_free(halo_bench_endpoint_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		halo_bench_endpoint_run_free(&runs[i]);
 	free(runs);
 }

@@ -10,8 +10,15 @@
  * keeps every finished cell. PRAGMA user_version belongs to the eval
  * tables; ours keep their version in bench_meta.
  *
- * Ownership: halo_bench_run and everything in it is malloc'd by the loader
- * and released with halo_bench_run_free(); strings passed in are copied.
+ * `halo bench endpoint` runs go to bench_endpoint_runs: one row per
+ * invocation, created "running" before the first request and finished with
+ * the whole report (the command's --json object) once measured, so a run
+ * that was killed stays visible as "running" and one interrupted with ^C as
+ * "interrupted" (with what was measured).
+ *
+ * Ownership: halo_bench_run, halo_bench_endpoint_run and everything in them
+ * is malloc'd by the loader and released with halo_bench_run_free() /
+ * halo_bench_endpoint_run_free(); strings passed in are copied.
  */
 #ifndef HALO_BENCH_STORE_H
 #define HALO_BENCH_STORE_H
@@ -65,5 +72,39 @@ int halo_bench_run_load(halo_bench_db *db, int64_t id, halo_bench_run *out);
 /* Every run (without cells; n_cells and n_ok counted), newest first. */
 int halo_bench_run_list(halo_bench_db *db, halo_bench_run **runs, size_t *n);
 void halo_bench_run_list_free(halo_bench_run *runs, size_t n);
+
+/* --- bench endpoint runs ----------------------------------------------- */
+
+typedef struct halo_bench_endpoint_run {
+	int64_t id;
+	char *status;       /* "running", "done", "interrupted", "failed" */
+	double created, updated;
+	char *server_url;   /* --server as given */
+	char *vs_url;       /* --vs, NULL when none */
+	char *params_json;  /* prompt lengths, concurrencies, -n, requests, timeout, seed */
+	char *report_json;  /* the --json object of the run; NULL until finished (and for a failed run) */
+	char *error;        /* why a failed run failed; NULL otherwise */
+	char *halo_version;
+} halo_bench_endpoint_run;
+
+void halo_bench_endpoint_run_free(halo_bench_endpoint_run *run);
+
+/* A new endpoint run in status "running"; vs_url and params_json may be
+ * NULL. *id receives its number (its own sequence, apart from bench_runs'). */
+int halo_bench_endpoint_create(halo_bench_db *db, const char *server_url, const char *vs_url,
+			       const char *params_json, const char *halo_version, int64_t *id);
+
+/* Sets the final status ("done", "interrupted", "failed"), the report
+ * (NULL keeps none) and the error line (NULL: none). HALO_ENOTFOUND when
+ * there is no such run, HALO_EUSAGE for another status. */
+int halo_bench_endpoint_finish(halo_bench_db *db, int64_t id, const char *status, const char *report_json,
+			       const char *error);
+
+/* One run with its report. HALO_ENOTFOUND when there is none. */
+int halo_bench_endpoint_load(halo_bench_db *db, int64_t id, halo_bench_endpoint_run *out);
+
+/* Every endpoint run, newest first, without report_json (NULL). */
+int halo_bench_endpoint_list(halo_bench_db *db, halo_bench_endpoint_run **runs, size_t *n);
+void halo_bench_endpoint_list_free(halo_bench_endpoint_run *runs, size_t n);
 
 #endif
