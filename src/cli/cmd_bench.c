@@ -263,7 +263,13 @@ static int present_endpoint(halo_bench_db *db, int64_t id, bool json)
 		char when[64];
 		time_t t = (time_t)r.created;
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-		printf("endpoint run %lld (%s, %s)\n\n", (long long)r.id, when, r.status);
+		if (!strcmp(r.status, "running"))
+			/* the levels stored after each one finished: the process is still
+			   measuring, or was killed */
+			printf("endpoint run %lld (%s, running: %s; still measuring, or killed)\n\n", (long long)r.id,
+			       when, doc ? "the levels finished so far" : "no level finished yet");
+		else
+			printf("endpoint run %lld (%s, %s)\n\n", (long long)r.id, when, r.status);
 		if (doc)
 			bench_endpoint_print_table(doc);
 		else

@@ -134,6 +134,18 @@ static json_t *sample_json(const halo_endpoint_sample *s)
 	return o;
 }
 
+/* The server's fingerprint (GET /props, /slots), or null when it had none. */
+static json_t *props_json(const halo_endpoint_report *r)
+{
+	const halo_endpoint_props *p = r->props;
+	if (!p)
+		return json_null();
+	return json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:s?, s:o}", "url", r->url, "model_path", p->model_path,
+			 "model_alias", p->model_alias, "n_ctx", ll_or_null(p->n_ctx), "total_slots",
+			 ll_or_null(p->total_slots), "build_info", p->build_info, "speculative",
+			 p->speculative < 0 ? json_null() : json_boolean(p->speculative));
+}
+
 static json_t *report_json(const halo_endpoint_report *r)
 {
 	json_t *levels = json_array();
@@ -261,9 +273,41 @@ static void print_compare(const json_t *x, const json_t *y)
 	}
 }
 
+/* "server  URL  model twin.gguf, n_ctx 512, 2 slots, build b1-80fb11a": what
+ * was measured. Runs stored before fingerprints print no such line. */
+static void print_fingerprint(const char *label, const json_t *report, const json_t *fp)
+{
+	if (!json_is_object(fp)) {
+		printf("%-6s  %s  (no /props: model and settings unknown)\n", label, jstr(report, "url"));
+		return;
+	}
+	const char *model = jstr(fp, "model_path"), *slash = strrchr(model, '/');
+	if (!*model)
+		model = jstr(fp, "model_alias");
+	else if (slash && slash[1])
+		model = slash + 1;
+	char ctx[48] = "", slots[48] = "";
+	if (json_is_integer(json_object_get(fp, "n_ctx")))
+		snprintf(ctx, sizeof(ctx), ", n_ctx %.0f", jnum(fp, "n_ctx"));
+	if (json_is_integer(json_object_get(fp, "total_slots")))
+		snprintf(slots, sizeof(slots), ", %.0f slot%s", jnum(fp, "total_slots"),
+			 jnum(fp, "total_slots") == 1 ? "" : "s");
+	const json_t *spec = json_object_get(fp, "speculative");
+	printf("%-6s  %s  model %s%s%s, build %s%s\n", label, jstr(report, "url"), *model ? model : "?", ctx, slots,
+	       *jstr(fp, "build_info") ? jstr(fp, "build_info") : "?",
+	       json_is_true(spec) ? ", speculative (draft)" : "");
+}
+
 void bench_endpoint_print_table(const json_t *doc)
 {
 	const json_t *srv = json_object_get(doc, "server"), *vs = json_object_get(doc, "vs");
+	const json_t *fps = json_object_get(doc, "servers");
+	if (json_is_object(fps)) {
+		print_fingerprint("server", srv, json_object_get(fps, "server"));
+		if (json_object_get(fps, "vs"))
+			print_fingerprint("vs", vs ? vs : json_object_get(fps, "vs"), json_object_get(fps, "vs"));
+		printf("\n");
+	}
 	print_report(srv);
 	if (json_is_object(vs)) {
 		printf("\n");
@@ -308,6 +352,53 @@ static char *params_json(const size_t *plens, size_t np, const int *concs, size_
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
+}
+
+/* The run's document (its --json object) from the reports measured so far:
+ * b (--vs) may be NULL. */
+static json_t *build_doc(const halo_endpoint_report *a, const halo_endpoint_report *b, long n_predict,
+			 bool interrupted, uint64_t seed)
+{
+	json_t *servers = json_pack("{s:o}", "server", props_json(a));
+	if (servers && b)
+		json_object_set_new(servers, "vs", props_json(b));
+	json_t *doc = json_pack("{s:o, s:i, s:o, s:I, s:o}", "server", report_json(a), "n_predict", (int)n_predict,
+				"interrupted", json_boolean(interrupted), "seed",
+				(json_int_t)(seed & 0x7fffffffffffffffULL), "servers", servers);
+	if (doc && b) {
+		json_object_set_new(doc, "vs", report_json(b));
+		json_object_set_new(doc, "comparison", compare_json(a, b));
+	}
+	return doc;
+}
+
+/* Stores the report so far after each level, so a killed run keeps it. */
+struct store_ctx {
+	halo_bench_db *db;
+	int64_t id;
+	const halo_endpoint_report *first; /* the --server report, once measuring --vs */
+	long n_predict;
+	uint64_t seed;
+	bool warned;
+};
+
+static void on_level_done(void *ud, const halo_endpoint_report *partial, const halo_endpoint_level *level)
+{
+	struct store_ctx *sc = ud;
+	(void)level;
+	json_t *doc = sc->first ? build_doc(sc->first, partial, sc->n_predict, false, sc->seed)
+				: build_doc(partial, NULL, sc->n_predict, false, sc->seed);
+	if (doc)
+		json_object_set_new(doc, "partial", json_true());
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	/* Not fatal: the whole report is stored at the end all the same. */
+	if ((!text || halo_bench_endpoint_update(sc->db, sc->id, text)) && !sc->warned) {
+		fprintf(stderr, "halo bench endpoint: warning: cannot store the levels so far: %s\n",
+			text ? halo_error_last()->message : "out of memory");
+		sc->warned = true;
+	}
+	free(text);
 }
 
 int cmd_bench_endpoint(int argc, const char **argv)
@@ -384,7 +475,9 @@ int cmd_bench_endpoint(int argc, const char **argv)
 	cli_catch_interrupts(&cancel_flag);
 	const char *urls[2] = { server, vs };
 	halo_endpoint_report *rep[2] = { NULL, NULL };
+	struct store_ctx sc = { db, run_id, NULL, n_predict, seed, false };
 	for (int i = 0; i < 2 && urls[i]; i++) {
+		sc.first = i ? rep[0] : NULL;
 		struct progress pr = { urls[i], isatty(2) };
 		halo_endpoint_opts o = HALO_ENDPOINT_OPTS_INIT;
 		o.url = urls[i];
@@ -400,6 +493,8 @@ int cmd_bench_endpoint(int argc, const char **argv)
 		o.progress = on_progress;
 		o.progress_ud = &pr;
 		o.cancel = &cancel_flag;
+		o.level_done = on_level_done;
+		o.level_done_ud = &sc;
 		if (halo_endpoint_run(&o, &rep[i])) {
 			const halo_error *e = halo_error_last();
 			exit_code = cli_fail(e->code);
@@ -419,13 +514,7 @@ int cmd_bench_endpoint(int argc, const char **argv)
 
 	size_t ok = warn_report(rep[0]) + (rep[1] ? warn_report(rep[1]) : 0);
 	bool stopped = cancel_flag != 0;
-	json_t *doc = json_pack("{s:o, s:i, s:o, s:I}", "server", report_json(rep[0]), "n_predict", (int)n_predict,
-				"interrupted", json_boolean(stopped), "seed",
-				(json_int_t)(seed & 0x7fffffffffffffffULL));
-	if (doc && rep[1]) {
-		json_object_set_new(doc, "vs", report_json(rep[1]));
-		json_object_set_new(doc, "comparison", compare_json(rep[0], rep[1]));
-	}
+	json_t *doc = build_doc(rep[0], rep[1], n_predict, stopped, seed);
 	halo_endpoint_report_free(rep[0]);
 	halo_endpoint_report_free(rep[1]);
 	char *stored = doc ? json_dumps(doc, JSON_COMPACT) : NULL;

@@ -600,6 +600,28 @@ int halo_bench_endpoint_finish(halo_bench_db *db, int64_t id, const char *status
 	return rc;
 }
 
+int halo_bench_endpoint_update(halo_bench_db *db, int64_t id, const char *report_json)
+{
+	if (!report_json)
+		return halo_error_set(HALO_EUSAGE, "endpoint run %lld: no report to store", (long long)id);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db->db,
+			       "UPDATE bench_endpoint_runs SET updated = ?, report_json = ?"
+			       " WHERE id = ? AND status = 'running'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, "cannot prepare endpoint run update");
+	sqlite3_bind_double(st, 1, now_s());
+	bind_text(st, 2, report_json);
+	sqlite3_bind_int64(st, 3, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(db, "cannot update endpoint run");
+	else if (sqlite3_changes(db->db) == 0)
+		rc = halo_error_set(HALO_ENOTFOUND, "'%s': no running endpoint run %lld", db->path, (long long)id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Columns 0..9; the report is selected only by the loader. */
 #define EP_COLUMNS "id, status, created, updated, server_url, vs_url, params_json, error, halo_version"
 

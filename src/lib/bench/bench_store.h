@@ -11,10 +11,11 @@
  * tables; ours keep their version in bench_meta.
  *
  * `halo bench endpoint` runs go to bench_endpoint_runs: one row per
- * invocation, created "running" before the first request and finished with
- * the whole report (the command's --json object) once measured, so a run
- * that was killed stays visible as "running" and one interrupted with ^C as
- * "interrupted" (with what was measured).
+ * invocation, created "running" before the first request, given the report
+ * so far after each finished level and finished with the whole report (the
+ * command's --json object) once measured, so a run that was killed stays
+ * visible as "running" with its finished levels, and one interrupted with ^C
+ * as "interrupted" (with what was measured).
  *
  * Ownership: halo_bench_run, halo_bench_endpoint_run and everything in them
  * is malloc'd by the loader and released with halo_bench_run_free() /
@@ -82,7 +83,9 @@ typedef struct halo_bench_endpoint_run {
 	char *server_url;   /* --server as given */
 	char *vs_url;       /* --vs, NULL when none */
 	char *params_json;  /* prompt lengths, concurrencies, -n, requests, timeout, seed */
-	char *report_json;  /* the --json object of the run; NULL until finished (and for a failed run) */
+	char *report_json;  /* the --json object of the run; while "running" (or killed) the levels
+			       finished so far ("partial": true), NULL before the first; NULL for a run
+			       that failed before measuring */
 	char *error;        /* why a failed run failed; NULL otherwise */
 	char *halo_version;
 } halo_bench_endpoint_run;
@@ -99,6 +102,13 @@ int halo_bench_endpoint_create(halo_bench_db *db, const char *server_url, const 
  * there is no such run, HALO_EUSAGE for another status. */
 int halo_bench_endpoint_finish(halo_bench_db *db, int64_t id, const char *status, const char *report_json,
 			       const char *error);
+
+/* Stores the report measured so far (levels finished; the command stores
+ * one after each level) of a run still "running", in one statement (one
+ * transaction), so a run killed later keeps them. The status stays
+ * "running". HALO_ENOTFOUND when there is no such run or it is no longer
+ * running; HALO_EUSAGE when report_json is NULL. */
+int halo_bench_endpoint_update(halo_bench_db *db, int64_t id, const char *report_json);
 
 /* One run with its report. HALO_ENOTFOUND when there is none. */
 int halo_bench_endpoint_load(halo_bench_db *db, int64_t id, halo_bench_endpoint_run *out);

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,107 @@ void halo_endpoint_stat_of(double *v, size_t n, halo_endpoint_stat *out)
 }
 
 /* ------------------------------------------------------------------------ */
+/* the fingerprint: /props and /slots                                        */
+
+/* o[k] as a new printable string (cut at HALO_ENDPOINT_MAX_PROP_STRING);
+ * *dst stays NULL when absent or null. */
+static int prop_string(const json_t *o, const char *k, char **dst)
+{
+	const json_t *v = json_object_get(o, k);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return halo_error_set(HALO_EFORMAT, "/props: '%s' is not a string", k);
+	size_t n = json_string_length(v);
+	if (n > HALO_ENDPOINT_MAX_PROP_STRING)
+		n = HALO_ENDPOINT_MAX_PROP_STRING;
+	if (!(*dst = malloc(n + 1)))
+		return halo_error_set(HALO_ENOMEM, "out of memory");
+	/* NUL bytes (json allows \u0000) become spaces too, so the cut text is whole */
+	oneline(*dst, n + 1, json_string_value(v), n);
+	return 0;
+}
+
+static int prop_count(const json_t *o, const char *k, long long *dst)
+{
+	const json_t *v = json_object_get(o, k);
+	*dst = -1;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return halo_error_set(HALO_EFORMAT, "/props: '%s' is not a non-negative integer", k);
+	*dst = (long long)json_integer_value(v);
+	return 0;
+}
+
+static void props_clear(halo_endpoint_props *p)
+{
+	free(p->model_path);
+	free(p->model_alias);
+	free(p->build_info);
+	memset(p, 0, sizeof(*p));
+}
+
+void halo_endpoint_props_free(halo_endpoint_props *p)
+{
+	if (!p)
+		return;
+	props_clear(p);
+	free(p);
+}
+
+int halo_endpoint_parse_props(const char *body, size_t len, halo_endpoint_props *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n_ctx = out->total_slots = -1;
+	out->speculative = -1;
+	if (len > HALO_ENDPOINT_MAX_PROPS)
+		return halo_error_set(HALO_EFORMAT, "/props: reply exceeds %zu bytes", HALO_ENDPOINT_MAX_PROPS);
+	json_t *o = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return halo_error_set(HALO_EFORMAT, "/props: not a JSON object");
+	}
+	const json_t *gen = json_object_get(o, "default_generation_settings");
+	int rc = 0;
+	if (gen && !json_is_null(gen) && !json_is_object(gen))
+		rc = halo_error_set(HALO_EFORMAT, "/props: 'default_generation_settings' is not an object");
+	if (!rc)
+		rc = prop_string(o, "model_path", &out->model_path);
+	if (!rc)
+		rc = prop_string(o, "model_alias", &out->model_alias);
+	if (!rc)
+		rc = prop_string(o, "build_info", &out->build_info);
+	if (!rc)
+		rc = prop_count(o, "total_slots", &out->total_slots);
+	if (!rc && json_is_object(gen))
+		rc = prop_count(gen, "n_ctx", &out->n_ctx);
+	json_decref(o);
+	if (rc) {
+		props_clear(out);
+		out->n_ctx = out->total_slots = -1;
+		out->speculative = -1;
+	}
+	return rc;
+}
+
+int halo_endpoint_parse_slots(const char *body, size_t len, int *speculative)
+{
+	*speculative = -1;
+	if (len > HALO_ENDPOINT_MAX_PROPS)
+		return halo_error_set(HALO_EFORMAT, "/slots: reply exceeds %zu bytes", HALO_ENDPOINT_MAX_PROPS);
+	json_t *a = json_loadb(body, len, 0, NULL);
+	const json_t *v = json_object_get(json_array_get(a, 0), "speculative");
+	int rc = 0;
+	if (!json_is_boolean(v))
+		rc = halo_error_set(HALO_EFORMAT, "/slots: no slot with a boolean 'speculative'");
+	else
+		*speculative = json_is_true(v);
+	json_decref(a);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
 /* HTTP                                                                      */
 
 /* What one worker keeps across its requests: the handle (keep-alive). */
@@ -426,6 +528,48 @@ static int conn_post(conn *c, const char *url, const char *body, char *err, size
 		return HALO_ENET;
 	}
 	return 0;
+}
+
+/* GET base + path into c->errbody (at most HALO_ENDPOINT_MAX_PROPS bytes),
+ * within a short limit: a fingerprint is not worth a long wait. 0 when the
+ * reply was 2xx and whole. */
+static int get_small(conn *c, const halo_endpoint_opts *o, const char *base, const char *path)
+{
+	char url[4200];
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	if (conn_open(c, url, o))
+		return -1;
+	halo_buf_free(&c->errbody);
+	halo_buf_init(&c->errbody, HALO_ENDPOINT_MAX_PROPS);
+	curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, (long)ceil(o->timeout_s < 30 ? o->timeout_s : 30));
+	CURLcode cc = curl_easy_perform(c->h);
+	long status = 0;
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	return cc == CURLE_OK && status / 100 == 2 ? 0 : -1;
+}
+
+/* The server's fingerprint, or NULL when it has no usable /props (Ollama,
+ * older builds, a proxy): never an error, the measurement goes on. */
+static halo_endpoint_props *fetch_props(const halo_endpoint_opts *o, const char *base)
+{
+	conn c;
+	halo_endpoint_props *p = malloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	if (get_small(&c, o, base, "/props") ||
+	    halo_endpoint_parse_props(c.errbody.ptr ? c.errbody.ptr : "", c.errbody.len, p)) {
+		conn_close(&c);
+		free(p);
+		return NULL;
+	}
+	conn_close(&c);
+	int spec;
+	if (!get_small(&c, o, base, "/slots") &&
+	    !halo_endpoint_parse_slots(c.errbody.ptr ? c.errbody.ptr : "", c.errbody.len, &spec))
+		p->speculative = spec;
+	conn_close(&c);
+	return p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -630,14 +774,20 @@ void halo_endpoint_report_free(halo_endpoint_report *r)
 		free(r->levels[i].samples);
 	free(r->levels);
 	free(r->url);
+	halo_endpoint_props_free(r->props);
 	free(r);
 }
 
 int halo_endpoint_run(const halo_endpoint_opts *o, halo_endpoint_report **out)
 {
 	*out = NULL;
-	if (!o || o->version != HALO_ENDPOINT_OPTS_VERSION)
+	if (!o || (o->version != 1 && o->version != HALO_ENDPOINT_OPTS_VERSION))
 		return halo_error_set(HALO_EUSAGE, "bench endpoint: options of an unknown version");
+	/* A version 1 struct ends before level_done: read no further. */
+	halo_endpoint_opts ov;
+	memset(&ov, 0, sizeof(ov));
+	memcpy(&ov, o, o->version == 1 ? offsetof(halo_endpoint_opts, level_done) : sizeof(ov));
+	o = &ov;
 	if (!o->url || (strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8)))
 		return halo_error_set(HALO_EUSAGE, "bench endpoint: '%s' is not an http(s) URL",
 				      o->url ? o->url : "(none)");
@@ -677,6 +827,7 @@ int halo_endpoint_run(const halo_endpoint_opts *o, halo_endpoint_report **out)
 		free(r);
 		return halo_error_set(HALO_ENOMEM, "out of memory");
 	}
+	r->props = fetch_props(o, r->url);
 	snprintf(tok_url, sizeof(tok_url), "%s/tokenize", r->url);
 	snprintf(cmp_url, sizeof(cmp_url), "%s/completion", r->url);
 
@@ -731,6 +882,8 @@ int halo_endpoint_run(const halo_endpoint_opts *o, halo_endpoint_report **out)
 			}
 			if ((rc = run_level(o, cmp_url, pool, npool, seed + r->n_levels * 0x10001ULL, lv)))
 				goto fail;
+			if (o->level_done)
+				o->level_done(o->level_done_ud, r, lv);
 		}
 	}
 	free(pool);

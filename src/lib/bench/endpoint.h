@@ -35,6 +35,8 @@
 #define HALO_ENDPOINT_MAX_CONCURRENCY 256
 #define HALO_ENDPOINT_MAX_REQUESTS 100000            /* per level */
 #define HALO_ENDPOINT_PREFIX_TOKENS 8                /* random cache-busting prefix */
+#define HALO_ENDPOINT_MAX_PROPS ((size_t)1 << 20)    /* one /props or /slots body */
+#define HALO_ENDPOINT_MAX_PROP_STRING 4096           /* a fingerprint string kept (longer: cut) */
 
 /* llama-server's `timings` object (server_slot_stats). -1 (or -1.0) when a
  * field is missing; draft_n and draft_n_accepted are -1 when the server did
@@ -54,6 +56,38 @@ int halo_endpoint_parse_timings(const char *json, size_t len, halo_endpoint_timi
  * Ids must lie in [0, 2^31); at most max_tokens (0: HALO_ENDPOINT_MAX_TOKENS).
  * HALO_EFORMAT, HALO_ENOMEM. */
 int halo_endpoint_parse_tokens(const char *body, size_t len, size_t max_tokens, int32_t **ids, size_t *n);
+
+/* --- The server's fingerprint: GET /props (and GET /slots) ------------ */
+
+/*
+ * What was measured. llama-server's /props (server_context get_res_props):
+ * model_path, model_alias, build_info, total_slots and
+ * default_generation_settings.n_ctx (the context of one slot). Whether the
+ * server drafts comes from GET /slots ("speculative" of the first slot):
+ * /props' default_generation_settings.params["speculative.types"] is built
+ * from default task parameters and says "none" even on a server started
+ * with a draft model, so it is not used. Strings are malloc'd (NULL when
+ * absent), freed by halo_endpoint_props_free().
+ */
+typedef struct halo_endpoint_props {
+	char *model_path;
+	char *model_alias;
+	char *build_info;
+	long long n_ctx;       /* per slot; -1 when absent */
+	long long total_slots; /* -1 when absent */
+	int speculative;       /* 1 drafts, 0 does not, -1 unknown (no /slots) */
+} halo_endpoint_props;
+
+/* Parses a /props reply into *out (zeroed first; absent fields stay
+ * NULL/-1; strings longer than HALO_ENDPOINT_MAX_PROP_STRING are cut, control
+ * characters become spaces). HALO_EFORMAT when it is not a JSON object or a
+ * present field has the wrong type or a negative count; HALO_ENOMEM. On
+ * failure *out holds nothing to free. */
+int halo_endpoint_parse_props(const char *body, size_t len, halo_endpoint_props *out);
+/* Parses a /slots reply (an array of slot objects): *speculative = the first
+ * slot's "speculative" (1/0). HALO_EFORMAT otherwise. */
+int halo_endpoint_parse_slots(const char *body, size_t len, int *speculative);
+void halo_endpoint_props_free(halo_endpoint_props *p); /* frees the strings and p; NULL is fine */
 
 /* --- The /completion event stream (native, not OpenAI) ----------------- */
 
@@ -140,11 +174,25 @@ typedef struct halo_endpoint_report {
 	size_t pool_tokens;   /* filler tokens obtained from /tokenize */
 	size_t n_levels;
 	halo_endpoint_level *levels; /* prompt lengths outer, concurrencies inner */
+	halo_endpoint_props *props;  /* from GET /props before measuring; NULL when the server has
+					none (Ollama, older builds) or its reply was unusable */
 } halo_endpoint_report;
 
 /* Progress, called from worker threads (serialised by the library). */
 typedef void (*halo_endpoint_progress_fn)(void *ud, const halo_endpoint_level *level, size_t done,
 					  const halo_endpoint_sample *last);
+
+/*
+ * Level finished (options version 2), called from the calling thread after
+ * each level that ran (one cut short by `cancel` included), once its figures
+ * are computed: `level` is partial->levels[partial->n_levels - 1], and
+ * partial holds every level finished so far (url, pool_tokens and props
+ * set). Both are borrowed for the call: a caller keeps a level by copying or
+ * serialising it (e.g. storing the partial report, so a run killed later
+ * keeps its finished levels).
+ */
+typedef void (*halo_endpoint_level_fn)(void *ud, const halo_endpoint_report *partial,
+				       const halo_endpoint_level *level);
 
 typedef struct halo_endpoint_opts {
 	unsigned version;
@@ -162,14 +210,20 @@ typedef struct halo_endpoint_opts {
 	halo_endpoint_progress_fn progress;
 	void *progress_ud;
 	const volatile int *cancel;   /* non-zero: remaining requests are not sent */
+	/* version 2 */
+	halo_endpoint_level_fn level_done; /* NULL: none */
+	void *level_done_ud;
 } halo_endpoint_opts;
 
-#define HALO_ENDPOINT_OPTS_VERSION 1
+/* Version 1 callers (a struct ending at `cancel`) are still accepted. */
+#define HALO_ENDPOINT_OPTS_VERSION 2
 #define HALO_ENDPOINT_OPTS_INIT \
-	{ HALO_ENDPOINT_OPTS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 128, 0, 600.0, 10.0, 0, NULL, NULL, NULL }
+	{ HALO_ENDPOINT_OPTS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 128, 0, 600.0, 10.0, 0, NULL, NULL, NULL, NULL, NULL }
 
 /*
- * Runs every level against opts->url. Failures of single requests are
+ * Runs every level against opts->url, after asking GET /props and GET /slots
+ * for the server's fingerprint (report->props; a server without them is
+ * measured all the same). Failures of single requests are
  * recorded in the report, not returned. Returns 0 and *out, or: HALO_EUSAGE
  * (options), HALO_ENET naming the URL when /tokenize cannot be reached or
  * fails (connection refused, HTTP error), HALO_EFORMAT for an unusable
