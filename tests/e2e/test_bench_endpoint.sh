@@ -89,9 +89,15 @@ assert_eq "$(J one 'all(l["draft_n"] is None and l["acceptance"] is None for l i
 	"no draft statistics without a draft model"
 # the prompts differ (random prefixes) although the lengths are the same
 assert_eq "$(J one '"vs" in d')" false
+# the fingerprint from GET /props (and /slots): the twin, its two slots
+assert_eq "$(J one 'd["servers"]["server"]["model_path"].endswith("main.gguf")')" true "model_path in --json"
+assert_eq "$(J one '[d["servers"]["server"][k] for k in ("total_slots", "n_ctx", "speculative", "url")]')" \
+	"[2, 512, false, \"$main_url\"]" "slots, per-slot context (1024 / 2), no draft"
+assert_contains "$(J one 'd["servers"]["server"]["build_info"]')" "b"
 # the table
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32 -n 4 --concurrency 2 --requests 2
 assert_contains "$LAST_OUT" "TTFT ms p50/p90/p99"
+assert_contains "$LAST_OUT" "server  $main_url  model main.gguf, n_ctx 512, 2 slots, build "
 assert_contains "$LAST_ERR" "prompt 32 concurrency 2: 2 requests done"
 table_live=$LAST_OUT
 [ -f "$XDG_DATA_HOME/halo/halo.db" ] || fail "a run without --db is stored in the data folder's halo.db"
@@ -101,6 +107,13 @@ one_id=$(J one 'd["id"]')
 assert_contains "$LAST_ERR" "stored as endpoint run"
 assert_exit 0 "$HALO" bench list --db "$DB" --json
 echo "$LAST_OUT" >"$d/list.json"
+python3 - "$DB" "$one_id" <<'EOF2'
+import json, sqlite3, sys
+rep = json.loads(sqlite3.connect(sys.argv[1]).execute("select report_json from bench_endpoint_runs where id = ?", (int(sys.argv[2]),)).fetchone()[0])
+fp = rep["servers"]["server"]
+assert fp["model_path"].endswith("main.gguf") and fp["total_slots"] == 2, fp
+assert "partial" not in rep, "a finished run stores the whole report"
+EOF2
 assert_eq "$(J list '[(r["id"], r["kind"], r["status"], r["server_url"], r["vs_url"]) for r in d["endpoint_runs"]]')" \
 	"[[$one_id, \"endpoint\", \"done\", \"$main_url\", null]]" "the endpoint run in the listing"
 assert_eq "$(J list 'd["runs"]')" "[]" "no matrix runs"
@@ -144,6 +157,34 @@ assert_eq "$rc" 130 "interrupted: $(cat "$d/int.err")"
 assert_exit 0 "$HALO" bench list --db "$DB" --json
 assert_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint_runs"][0]["status"])' <<<"$LAST_OUT")" interrupted
 
+# kill -9 after the first level: the levels finished so far are stored, with
+# their percentiles, and the run stays "running"
+"$HALO" bench endpoint --server "$main_url" --prompt-tokens 16,24,40 -n 32 --concurrency 1 --requests 30 \
+	--json --db "$DB" >/dev/null 2>"$d/kill.err" &
+pid=$!
+kid=""
+for _ in $(seq 1 200); do
+	kid=$(python3 -c '
+import json, sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("select id, report_json from bench_endpoint_runs where status = \"running\" order by id desc").fetchone()
+if r and r[1] and json.loads(r[1])["server"]["levels"]: print(r[0])' "$DB" 2>/dev/null) && [ -n "$kid" ] && break
+	sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[ -n "$kid" ] || fail "no level stored while running: $(cat "$d/kill.err")"
+assert_exit 0 "$HALO" bench show "endpoint:$kid" --db "$DB" --json
+echo "$LAST_OUT" >"$d/killed.json"
+assert_eq "$(J killed '[d["status"], d["partial"]]')" '["running", true]' "killed: still running, partial"
+assert_eq "$(J killed '1 <= len(d["server"]["levels"]) < 3')" true "the finished levels, not all three"
+assert_eq "$(J killed 'd["server"]["levels"][0]["prompt_tokens"]')" 16
+assert_eq "$(J killed 'all(l["requests"] == 30 and 0 < l["ttft_ms"]["p50"] <= l["ttft_ms"]["p90"] <= l["ttft_ms"]["p99"] and l["tg_tps"]["n"] == 30 for l in d["server"]["levels"])')" true \
+	"each stored level is whole, with its percentiles"
+assert_eq "$(J killed 'd["servers"]["server"]["total_slots"]')" 2 "the fingerprint is stored with the first level"
+assert_exit 0 "$HALO" bench show "endpoint:$kid" --db "$DB"
+assert_contains "$LAST_OUT" "running: the levels finished so far; still measuring, or killed"
+assert_contains "$LAST_OUT" "server  $main_url  model main.gguf"
+
 # --vs a server with a draft model
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 16 \
 	--concurrency 1,2 --requests 2 --json
@@ -155,9 +196,12 @@ assert_eq "$(J vs 'all(l["draft_n"] > 0 and 0 <= l["acceptance"] <= 1 and l["dra
 	"the draft server reports draft_n > 0 and an acceptance rate in [0, 1]"
 assert_eq "$(J vs 'all(c["vs_acceptance"] is not None and c["server_acceptance"] is None for c in d["comparison"])')" true
 assert_eq "$(J vs 'all(s["prompt_n"] == 32 for l in d["vs"]["levels"] for s in l["samples"])')" true
+assert_eq "$(J vs '[d["servers"]["server"]["speculative"], d["servers"]["vs"]["speculative"], d["servers"]["vs"]["total_slots"]]')" \
+	"[false, true, 2]" "the --vs server's fingerprint: drafting"
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --vs "$draft_url" --prompt-tokens 32 -n 4 \
 	--concurrency 1 --requests 1
 assert_contains "$LAST_OUT" "--vs $draft_url against $main_url"
+assert_contains "$LAST_OUT" "vs      $draft_url  model main.gguf, n_ctx 512, 2 slots, build "
 # the comparison row ends with the acceptance of each: none for the plain server
 last=$(printf '%s\n' "$LAST_OUT" | tail -n 1)
 assert_eq "$(echo "$last" | awk '{print $(NF-1)}')" "-" "no acceptance for the plain server: $last"
@@ -179,7 +223,8 @@ assert_contains "$LAST_ERR" "http://127.0.0.1:$port"
 assert_exit 0 "$HALO" bench list --db "$DB" --json
 echo "$LAST_OUT" >"$d/list2.json"
 assert_eq "$(J list2 '[r["status"] for r in d["endpoint_runs"] if r["server_url"] == "http://127.0.0.1:'"$port"'"]')" '["failed"]'
-assert_eq "$(J list2 'sum(r["status"] == "running" for r in d["endpoint_runs"])')" 0 "no run left running"
+assert_eq "$(J list2 'sum(r["status"] == "running" and r["id"] != '"$kid"' for r in d["endpoint_runs"])')" 0 \
+	"no run left running (but the one killed with -9)"
 assert_contains "$(J list2 'd["endpoint_runs"][0]["error"]')" "127.0.0.1:$port"
 assert_exit 2 "$HALO" bench endpoint --server "$main_url" --concurrency 0
 assert_exit 2 "$HALO" bench endpoint --prompt-tokens 32

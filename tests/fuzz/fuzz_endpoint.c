@@ -1,7 +1,8 @@
 /*
  * Fuzz target for halo bench endpoint's parsers of llama-server replies
  * (src/lib/bench/endpoint.c): arbitrary bytes as a `timings` object, as a
- * /tokenize reply and as a /completion event stream. Nothing may crash; a
+ * /tokenize reply, as a /props and a /slots reply (the fingerprint) and as a
+ * /completion event stream. Nothing may crash; a
  * failure must leave a message; a parsed stream must have its final event and
  * sane timings. The stream is fed whole and in pieces whose size the input's
  * length picks: the outcome may not depend on the split.
@@ -55,6 +56,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	free(ids);
+
+	halo_endpoint_props p;
+	if (halo_endpoint_parse_props(d, size, &p) == 0) {
+		const char *strs[] = { p.model_path, p.model_alias, p.build_info };
+		for (size_t i = 0; i < 3; i++) {
+			if (strs[i] && strlen(strs[i]) > HALO_ENDPOINT_MAX_PROP_STRING)
+				abort();
+			for (const char *c = strs[i]; c && *c; c++)
+				if ((unsigned char)*c < 0x20)
+					abort();
+		}
+		if (p.n_ctx < -1 || p.total_slots < -1 || p.speculative != -1)
+			abort();
+		free(p.model_path);
+		free(p.model_alias);
+		free(p.build_info);
+	} else if (p.model_path || p.model_alias || p.build_info || !halo_error_last()->message[0]) {
+		abort();
+	}
+	int spec;
+	if (halo_endpoint_parse_slots(d, size, &spec) == 0 ? spec != 0 && spec != 1 : spec != -1)
+		abort();
 
 	halo_endpoint_stream_result a, b;
 	long long ta, tb;

@@ -2,16 +2,20 @@
  * halo bench endpoint's library (src/lib/bench/endpoint.c): percentiles,
  * llama-server's timings, /tokenize replies and /completion streams (captured
  * from the pinned llama-server: tests/fuzz/corpus/endpoint/, and hostile
- * variants), exact-length prompts, option checks and an unreachable server.
+ * variants), /props and /slots (the server's fingerprint), exact-length
+ * prompts, option checks (a version 1 options struct included), an
+ * unreachable server, and the partial report stored after each level.
  */
 #include "testutil.h"
 
+#include "bench/bench_store.h"
 #include "bench/endpoint.h"
 #include "error.h"
 
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +350,132 @@ static void test_run_errors(void **state)
 	bad = o;
 	bad.version = 99;
 	assert_int_equal(halo_endpoint_run(&bad, &r), HALO_EUSAGE);
+
+	/* A version 1 caller's struct ends at `cancel`: accepted, and (under
+	 * ASan) never read past. */
+	size_t v1 = offsetof(halo_endpoint_opts, level_done);
+	halo_endpoint_opts one = o;
+	one.version = 1;
+	void *old = malloc(v1);
+	assert_non_null(old);
+	memcpy(old, &one, v1);
+	assert_int_equal(halo_endpoint_run((const halo_endpoint_opts *)old, &r), HALO_ENET);
+	assert_null(r);
+	free(old);
+}
+
+
+/* A captured /props reply of the pinned llama-server, and hostile ones. */
+static void test_props(void **state)
+{
+	(void)state;
+	size_t len;
+	char *body = read_fixture("props_plain.json", &len);
+	halo_endpoint_props p;
+	assert_int_equal(halo_endpoint_parse_props(body, len, &p), 0);
+	assert_string_equal(p.model_path, "main.gguf");
+	assert_string_equal(p.model_alias, "main.gguf");
+	assert_string_equal(p.build_info, "b1-80fb11a");
+	assert_int_equal(p.total_slots, 2);
+	assert_int_equal(p.n_ctx, 512);
+	assert_int_equal(p.speculative, -1); /* /slots says, not /props */
+	free(p.model_path);
+	free(p.model_alias);
+	free(p.build_info);
+	/* cut short: not JSON */
+	assert_int_equal(halo_endpoint_parse_props(body, len / 2, &p), HALO_EFORMAT);
+	assert_null(p.model_path);
+	assert_non_null(strstr(halo_error_last()->message, "/props"));
+	free(body);
+
+	/* an empty object (another server): nothing known, no failure */
+	assert_int_equal(halo_endpoint_parse_props("{}", 2, &p), 0);
+	assert_null(p.model_path);
+	assert_null(p.build_info);
+	assert_int_equal(p.total_slots, -1);
+	assert_int_equal(p.n_ctx, -1);
+	static const char *const bad[] = {
+		"[]",
+		"null",
+		"",
+		"{\"total_slots\": -1}",
+		"{\"total_slots\": \"2\"}",
+		"{\"total_slots\": 2.5}",
+		"{\"model_path\": 5}",
+		"{\"model_path\": \"m\", \"build_info\": [1]}", /* a string already kept is freed */
+		"{\"default_generation_settings\": 3}",
+		"{\"model_path\": \"m\", \"default_generation_settings\": {\"n_ctx\": -4}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		p.model_path = (char *)1;
+		assert_int_equal(halo_endpoint_parse_props(bad[i], strlen(bad[i]), &p), HALO_EFORMAT);
+		assert_null(p.model_path);
+		assert_int_equal(p.total_slots, -1);
+	}
+	/* a NUL inside a string: jansson refuses the reply */
+	assert_int_equal(halo_endpoint_parse_props("{\"model_path\": \"a\\u0000b\"}", 26, &p), HALO_EFORMAT);
+	/* a huge path is cut; control characters become spaces */
+	size_t big = 3 * HALO_ENDPOINT_MAX_PROP_STRING;
+	char *j = malloc(big + 64);
+	int k = snprintf(j, 64, "{\"model_path\": \"");
+	memset(j + k, 'a', big);
+	snprintf(j + k + big, 64, "\", \"build_info\": \"b\\u0001\\n\\u001bx\"}");
+	assert_int_equal(halo_endpoint_parse_props(j, strlen(j), &p), 0);
+	assert_int_equal(strlen(p.model_path), HALO_ENDPOINT_MAX_PROP_STRING);
+	assert_string_equal(p.build_info, "b   x");
+	free(p.model_path);
+	free(p.build_info);
+	free(j);
+	/* over the cap: refused before parsing */
+	assert_int_equal(halo_endpoint_parse_props("{}", HALO_ENDPOINT_MAX_PROPS + 1, &p), HALO_EFORMAT);
+	halo_endpoint_props_free(NULL);
+}
+
+static void test_slots(void **state)
+{
+	(void)state;
+	size_t len;
+	char *body = read_fixture("slots_draft.json", &len);
+	int spec = 7;
+	assert_int_equal(halo_endpoint_parse_slots(body, len, &spec), 0);
+	assert_int_equal(spec, 1);
+	free(body);
+	assert_int_equal(halo_endpoint_parse_slots("[{\"id\":0,\"speculative\":false}]", 30, &spec), 0);
+	assert_int_equal(spec, 0);
+	static const char *const bad[] = { "[]", "{}", "[{\"speculative\":1}]", "[1]", "x", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(halo_endpoint_parse_slots(bad[i], strlen(bad[i]), &spec), HALO_EFORMAT);
+		assert_int_equal(spec, -1);
+	}
+}
+
+/* The partial report stored after each level: status stays running, and a
+ * finished run takes no more. */
+static void test_store_update(void **state)
+{
+	(void)state;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/halo.db", test_tmpdir("endpoint_update"));
+	halo_bench_db *db = NULL;
+	assert_int_equal(halo_bench_db_open(&db, path), 0);
+	int64_t id = 0;
+	assert_int_equal(halo_bench_endpoint_create(db, "http://h:1", NULL, NULL, NULL, &id), 0);
+	assert_int_equal(halo_bench_endpoint_update(db, id, "{\"partial\":true,\"n\":1}"), 0);
+	assert_int_equal(halo_bench_endpoint_update(db, id, "{\"partial\":true,\"n\":2}"), 0);
+	halo_bench_endpoint_run r;
+	assert_int_equal(halo_bench_endpoint_load(db, id, &r), 0);
+	assert_string_equal(r.status, "running");
+	assert_string_equal(r.report_json, "{\"partial\":true,\"n\":2}");
+	halo_bench_endpoint_run_free(&r);
+	assert_int_equal(halo_bench_endpoint_update(db, id, NULL), HALO_EUSAGE);
+	assert_int_equal(halo_bench_endpoint_update(db, id + 1, "{}"), HALO_ENOTFOUND);
+	assert_int_equal(halo_bench_endpoint_finish(db, id, "done", "{\"n\":3}", NULL), 0);
+	assert_int_equal(halo_bench_endpoint_update(db, id, "{\"n\":4}"), HALO_ENOTFOUND);
+	assert_int_equal(halo_bench_endpoint_load(db, id, &r), 0);
+	assert_string_equal(r.status, "done");
+	assert_string_equal(r.report_json, "{\"n\":3}");
+	halo_bench_endpoint_run_free(&r);
+	halo_bench_db_close(db);
 }
 
 int main(void)
@@ -354,7 +484,8 @@ int main(void)
 		cmocka_unit_test(test_percentile), cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_tokens),     cmocka_unit_test(test_stream_real),
 		cmocka_unit_test(test_stream_hostile), cmocka_unit_test(test_prompt),
-		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_run_errors), cmocka_unit_test(test_props),
+		cmocka_unit_test(test_slots),      cmocka_unit_test(test_store_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

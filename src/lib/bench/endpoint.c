@@ -433,6 +433,7 @@ typedef struct conn {
 	halo_endpoint_stream *stream;
 	double t0, t_first;
 	size_t received;
+	CURLcode last; /* of the last transfer */
 } conn;
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -511,6 +512,7 @@ static int conn_post(conn *c, const char *url, const char *body, char *err, size
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
 	c->t0 = now_s();
 	CURLcode cc = curl_easy_perform(c->h);
+	c->last = cc;
 	long status = 0;
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status && status / 100 != 2) {
@@ -638,6 +640,14 @@ static void one_request(level_run *L, conn *c, size_t idx, int32_t *prompt, halo
 		return;
 	}
 	int rc = conn_post(c, L->url, text, err, sizeof(err));
+	if (rc == HALO_ENET && !c->received && (c->last == CURLE_SEND_ERROR || c->last == CURLE_GOT_NOTHING)) {
+		/* The server closed the kept-alive connection as it was reused
+		 * (seen with llama-server after many requests on one): nothing was
+		 * sent, so the request is sent again, once, on a new connection. */
+		curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L);
+		rc = conn_post(c, L->url, text, err, sizeof(err));
+		curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 0L);
+	}
 	double t_end = now_s();
 	free(text);
 	s->total_ms = (t_end - c->t0) * 1000.0;
