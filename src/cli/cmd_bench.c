@@ -576,8 +576,10 @@ out:
 
 int cmd_bench(int argc, const char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "endpoint"))
+	if (argc > 1 && !strcmp(argv[1], "endpoint")) {
+		argv[1] = "bench endpoint"; /* how its messages name it */
 		return cmd_bench_endpoint(argc - 1, argv + 1);
+	}
 	const char *backends_opt = NULL, *depth_opt = "0,4096,16384,32768,65536,131072", *db_opt = NULL,
 		   *backends_file = NULL, *svg = NULL;
 	long n_prompt = 512, n_gen = 128, reps = 5, timeout = 3600;

@@ -228,4 +228,7 @@ assert_eq "$(J list2 'sum(r["status"] == "running" and r["id"] != '"$kid"' for r
 assert_contains "$(J list2 'd["endpoint_runs"][0]["error"]')" "127.0.0.1:$port"
 assert_exit 2 "$HALO" bench endpoint --server "$main_url" --concurrency 0
 assert_exit 2 "$HALO" bench endpoint --prompt-tokens 32
+assert_exit 2 "$HALO" bench endpoint --server "$main_url" --bogus
+assert_contains "$LAST_ERR" "halo bench endpoint: unknown option '--bogus'"
+assert_contains "$LAST_ERR" "try 'halo bench endpoint --help'"
 echo "ok"
