@@ -11,6 +11,7 @@
 #include "options.h"
 
 #include "catalog.h"
+#include "clock.h"
 #include "error.h"
 #include "eval/chat.h"
 #include "eval/report.h"
@@ -58,13 +59,6 @@ struct progress_state {
 	size_t last_done;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void fmt_eta(char *buf, size_t n, double s)
 {
 	if (!isfinite(s) || s < 0)
@@ -80,7 +74,7 @@ static void fmt_eta(char *buf, size_t n, double s)
 static void on_progress(const halo_eval_progress *p, void *ud)
 {
 	struct progress_state *ps = ud;
-	double now = mono_s();
+	double now = halo_mono_s();
 	size_t fresh = p->done - p->resumed;
 	double rate = p->elapsed_s > 0 ? (double)fresh / p->elapsed_s : 0;
 	double eta = rate > 0 ? (double)(p->total - p->done) / rate : NAN;

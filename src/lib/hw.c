@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "text.h"
 
 /*
  * Read caps. A sysfs attribute is at most one page by construction, and the
@@ -77,15 +78,6 @@ static const char *excerpt(char out[48], const char *s, size_t n)
 		out[k++] = '.', out[k++] = '.', out[k++] = '.';
 	out[k] = '\0';
 	return out;
-}
-
-/* Copies [s, s + n) into a fixed field, cut to fit, control bytes replaced. */
-static void copy_field(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t k = 0;
-	for (; k < n && k + 1 < size; k++)
-		dst[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
-	dst[k] = '\0';
 }
 
 /*
@@ -394,7 +386,7 @@ static int detect_cpuinfo(const char *proc, halo_machine *m)
 			}
 			m->n_cpus++;
 		} else if (klen == 10 && !memcmp(k, "model name", 10) && !m->cpu_model[0]) {
-			copy_field(m->cpu_model, sizeof(m->cpu_model), v, vlen);
+			halo_text_oneline(m->cpu_model, sizeof(m->cpu_model), v, vlen, '?');
 		}
 	}
 	halo_buf_free(&b);
@@ -415,7 +407,7 @@ static int detect_kernel(const char *proc, halo_machine *m)
 	if (nl)
 		len = (size_t)(nl - buf);
 	trim(&s, &len);
-	copy_field(m->kernel, sizeof(m->kernel), s, len);
+	halo_text_oneline(m->kernel, sizeof(m->kernel), s, len, '?');
 	return 0;
 }
 
@@ -520,7 +512,7 @@ static bool link_basename(const char *path, char *dst, size_t size)
 		target[--n] = '\0';
 	const char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	copy_field(dst, size, base, strlen(base));
+	halo_text_oneline(dst, size, base, strlen(base), '?');
 	return dst[0] != '\0';
 }
 
@@ -538,9 +530,9 @@ static void read_uevent(const char *path, halo_gpu *g)
 		p = nl ? nl + 1 : end;
 		size_t n = (size_t)(line_end - line);
 		if (n > 14 && !memcmp(line, "PCI_SLOT_NAME=", 14) && !g->pci_slot[0])
-			copy_field(g->pci_slot, sizeof(g->pci_slot), line + 14, n - 14);
+			halo_text_oneline(g->pci_slot, sizeof(g->pci_slot), line + 14, n - 14, '?');
 		else if (n > 7 && !memcmp(line, "DRIVER=", 7) && !g->driver[0])
-			copy_field(g->driver, sizeof(g->driver), line + 7, n - 7);
+			halo_text_oneline(g->driver, sizeof(g->driver), line + 7, n - 7, '?');
 	}
 }
 
@@ -568,7 +560,7 @@ static int probe_card(const char *drm, const char *card, halo_gpu *g, bool *is_p
 
 	memset(g, 0, sizeof(*g));
 	*is_pci = false;
-	copy_field(g->card, sizeof(g->card), card, strlen(card));
+	halo_text_oneline(g->card, sizeof(g->card), card, strlen(card), '?');
 	if ((rc = mkpath(dev, "%s/%s/device", drm, card)))
 		return rc;
 
@@ -615,7 +607,7 @@ static int probe_card(const char *drm, const char *card, halo_gpu *g, bool *is_p
 		const struct amd_id *id = amd_lookup(g->device);
 		if (id) {
 			g->is_apu = id->apu;
-			copy_field(g->gfx_target, sizeof(g->gfx_target), id->gfx, strlen(id->gfx));
+			halo_text_oneline(g->gfx_target, sizeof(g->gfx_target), id->gfx, strlen(id->gfx), '?');
 		} else {
 			/*
 			 * An id we do not know: an APU's "VRAM" is a BIOS carve-out of

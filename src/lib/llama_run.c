@@ -3,6 +3,7 @@
  */
 #include "llama_run.h"
 
+#include "clock.h"
 #include "error.h"
 
 #include <errno.h>
@@ -16,13 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool executable(const char *path)
 {
@@ -55,13 +49,13 @@ int halo_llama_find(char *out, size_t size, const char *dir, const char *name)
 /* Waits for pid up to `seconds`; true when it ended. */
 static bool wait_for(pid_t pid, double seconds, int *status)
 {
-	double end = now() + seconds;
+	double end = halo_mono_s() + seconds;
 	do {
 		pid_t r = waitpid(pid, status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			return true;
 		usleep(20000);
-	} while (now() < end);
+	} while (halo_mono_s() < end);
 	return false;
 }
 
@@ -133,13 +127,13 @@ int halo_llama_run(char *const argv[], const halo_llama_run_opts *opts, halo_buf
 	if (out)
 		close(ofds[1]);
 
-	double end = now() + timeout;
+	double end = halo_mono_s() + timeout;
 	bool stopped = false, timed_out = false, log_open = true, out_open = out != NULL;
 	char chunk[65536];
 	size_t scan_from = 0;
 	while (log_open || out_open) {
 		struct pollfd p[2] = { { log_open ? fds[0] : -1, POLLIN, 0 }, { out_open ? ofds[0] : -1, POLLIN, 0 } };
-		int left = (int)((end - now()) * 1000);
+		int left = (int)((end - halo_mono_s()) * 1000);
 		if (left <= 0) {
 			timed_out = true;
 			break;

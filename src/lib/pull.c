@@ -4,6 +4,7 @@
  */
 #include "pull.h"
 
+#include "clock.h"
 #include "error.h"
 #include "eval/dataset.h" /* halo_sha256_file */
 #include "gguf.h"
@@ -34,16 +35,9 @@ struct xfer {
 	double t0, last_report;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void report(struct xfer *x, bool last)
 {
-	double now = mono_s();
+	double now = halo_mono_s();
 	if (!x->opts->progress || (!last && now - x->last_report < 0.25))
 		return;
 	x->last_report = now;
@@ -169,7 +163,7 @@ int halo_pull_file(const char *url, const char *dest, const halo_pull_opts *opts
 	if ((rc = halo_mkdir_parents(dest, 0755)))
 		return rc;
 	snprintf(part, sizeof(part), "%s.part", dest);
-	struct xfer x = { .opts = opts, .name = dest, .t0 = mono_s() };
+	struct xfer x = { .opts = opts, .name = dest, .t0 = halo_mono_s() };
 	if (stat(part, &st) == 0)
 		x.start = (uint64_t)st.st_size;
 	res->resumed_from = x.start;

@@ -11,6 +11,7 @@
 #include "sandbox.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 
 #include <dirent.h>
@@ -40,13 +41,6 @@
 
 #define DEFAULT_STDOUT_CAP ((size_t)16 << 20)
 #define DEFAULT_STDERR_CAP ((size_t)64 << 10)
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- before fork: strings the child will use ---------------------------- */
 
@@ -1019,7 +1013,7 @@ early_out:;
 	shutdown(fds[0], SHUT_RD);
 	shutdown(fds[1], SHUT_WR);
 
-	double t0 = now_s();
+	double t0 = halo_mono_s();
 	/* A plain fork() where no namespace is made: it runs the atfork
 	 * handlers (and a sanitizer's) that keep the child's copies of locks
 	 * sane; the namespace child never calls anything that takes them. */
@@ -1087,7 +1081,7 @@ early_out:;
 			exited = 1;
 			break;
 		}
-		double left = deadline ? deadline - now_s() : 1e9;
+		double left = deadline ? deadline - halo_mono_s() : 1e9;
 		if (left <= 0) {
 			res->timed_out = 1;
 			break;
@@ -1143,8 +1137,8 @@ early_out:;
 	 * leaders are reaped, so no kill here can hit an unrelated process. */
 	if (!p.clone_flags && !exited) {
 		kill(-sample_pid, SIGKILL);
-		double grace = now_s() + 5;
-		while (now_s() < grace) {
+		double grace = halo_mono_s() + 5;
+		while (halo_mono_s() < grace) {
 			siginfo_t si;
 			memset(&si, 0, sizeof(si));
 			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
@@ -1161,7 +1155,7 @@ early_out:;
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	res->wall_s = now_s() - t0;
+	res->wall_s = halo_mono_s() - t0;
 	/* The sample's own status, when its init lived to see it. */
 	if (read(fds[6], msg, sizeof(msg)) == (ssize_t)sizeof(msg) && msg[0] == MSG_STATUS)
 		status = msg[1];

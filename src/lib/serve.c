@@ -1,5 +1,6 @@
 #include "serve.h"
 
+#include "clock.h"
 #include "error.h"
 #include "http.h"
 #include "paths.h"
@@ -21,13 +22,6 @@
 extern char **environ;
 
 #define TAIL_BYTES (64 * 1024)
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -178,7 +172,7 @@ int halo_serve_start(halo_server *s, char *const argv[], const char *host, int p
 	while (r < 0 && errno == EINTR);
 	close(status_pipe[0]);
 	s->pid = pid;
-	s->started = now_s();
+	s->started = halo_mono_s();
 	if (r == (ssize_t)sizeof(child_errno)) {
 		int st;
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -254,7 +248,7 @@ int halo_serve_wait_ready(halo_server *s, const halo_serve_opts *o)
 		long code = health(s->health_url);
 		if (code == 200)
 			return 0;
-		double elapsed = now_s() - s->started;
+		double elapsed = halo_mono_s() - s->started;
 		if (o->progress)
 			o->progress(o->progress_ud, elapsed, code);
 		if (elapsed >= timeout) {
@@ -277,8 +271,8 @@ int halo_serve_stop(halo_server *s, double grace_s, bool *killed)
 	if (!halo_serve_running(s))
 		return 0;
 	kill(-s->pid, SIGTERM);
-	double end = now_s() + (grace_s > 0 ? grace_s : 0);
-	while (halo_serve_running(s) && now_s() < end)
+	double end = halo_mono_s() + (grace_s > 0 ? grace_s : 0);
+	while (halo_serve_running(s) && halo_mono_s() < end)
 		sleep_s(0.05);
 	if (s->pid) {
 		if (killed)

@@ -12,27 +12,11 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "eval/chat.h"
 #include "http.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Untrusted text into a one-line, printable excerpt. */
-static void oneline(char *dst, size_t cap, const char *src, size_t n)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < n && j + 1 < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[j++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
-	dst[j] = 0;
-}
+#include "text.h"
 
 /* ------------------------------------------------------------------------ */
 /* timings and /tokenize                                                     */
@@ -105,7 +89,7 @@ int halo_endpoint_parse_tokens(const char *body, size_t len, size_t max_tokens, 
 		max_tokens = HALO_ENDPOINT_MAX_TOKENS;
 	json_t *o = json_loadb(body, len, 0, &jerr);
 	if (!o) {
-		oneline(head, sizeof(head), body, len < 80 ? len : 80);
+		halo_text_oneline(head, sizeof(head), body, len < 80 ? len : 80, ' ');
 		return halo_error_set(HALO_EFORMAT, "/tokenize reply is not JSON (%s): '%s'", jerr.text, head);
 	}
 	int rc = 0;
@@ -165,7 +149,7 @@ static int on_event(void *ud, const char *data, size_t len)
 		return 0; /* nothing after the final event counts */
 	json_t *o = json_loadb(data, len, 0, &jerr);
 	if (!o) {
-		oneline(head, sizeof(head), data, len < 80 ? len : 80);
+		halo_text_oneline(head, sizeof(head), data, len < 80 ? len : 80, ' ');
 		return halo_error_set(HALO_EFORMAT, "completion stream: malformed event (%s): '%s'", jerr.text, head);
 	}
 	if (!json_is_object(o)) {
@@ -177,7 +161,7 @@ static int on_event(void *ud, const char *data, size_t len)
 	if (err && !json_is_null(err)) {
 		const json_t *m = json_is_object(err) ? json_object_get(err, "message") : err;
 		const char *txt = json_is_string(m) ? json_string_value(m) : "(no message)";
-		oneline(head, sizeof(head), txt, strlen(txt) < 80 ? strlen(txt) : 80);
+		halo_text_oneline(head, sizeof(head), txt, strlen(txt) < 80 ? strlen(txt) : 80, ' ');
 		rc = halo_error_set(HALO_ENET, "server error in stream: %s", head);
 		goto out;
 	}
@@ -339,7 +323,7 @@ static int prop_string(const json_t *o, const char *k, char **dst)
 	if (!(*dst = malloc(n + 1)))
 		return halo_error_set(HALO_ENOMEM, "out of memory");
 	/* NUL bytes (json allows \u0000) become spaces too, so the cut text is whole */
-	oneline(*dst, n + 1, json_string_value(v), n);
+	halo_text_oneline(*dst, n + 1, json_string_value(v), n, ' ');
 	return 0;
 }
 
@@ -450,7 +434,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 		if (halo_endpoint_stream_feed(c->stream, ptr, n))
 			return 0;
 		if (c->t_first < 0 && halo_endpoint_stream_token_events(c->stream) > 0)
-			c->t_first = now_s();
+			c->t_first = halo_mono_s();
 	}
 	return n;
 }
@@ -493,10 +477,10 @@ static void http_error(const conn *c, const char *url, long status, char *dst, s
 	const json_t *e = json_object_get(o, "error");
 	const json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
 	if (json_is_string(m))
-		oneline(msg, sizeof(msg), json_string_value(m),
-			strlen(json_string_value(m)) < 150 ? strlen(json_string_value(m)) : 150);
+		halo_text_oneline(msg, sizeof(msg), json_string_value(m),
+				  strlen(json_string_value(m)) < 150 ? strlen(json_string_value(m)) : 150, ' ');
 	else if (c->errbody.len)
-		oneline(msg, sizeof(msg), c->errbody.ptr, c->errbody.len < 150 ? c->errbody.len : 150);
+		halo_text_oneline(msg, sizeof(msg), c->errbody.ptr, c->errbody.len < 150 ? c->errbody.len : 150, ' ');
 	json_decref(o);
 	snprintf(dst, cap, "'%s': HTTP %ld%s%s", url, status, *msg ? ": " : "", msg);
 }
@@ -510,7 +494,7 @@ static int conn_post(conn *c, const char *url, const char *body, char *err, size
 	c->t_first = -1;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-	c->t0 = now_s();
+	c->t0 = halo_mono_s();
 	CURLcode cc = curl_easy_perform(c->h);
 	c->last = cc;
 	long status = 0;
@@ -648,7 +632,7 @@ static void one_request(level_run *L, conn *c, size_t idx, int32_t *prompt, halo
 		rc = conn_post(c, L->url, text, err, sizeof(err));
 		curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 0L);
 	}
-	double t_end = now_s();
+	double t_end = halo_mono_s();
 	free(text);
 	s->total_ms = (t_end - c->t0) * 1000.0;
 	if (rc) {
@@ -758,7 +742,7 @@ static int run_level(const halo_endpoint_opts *o, const char *url, const int32_t
 	if (!(lv->samples = calloc(lv->requests, sizeof(*lv->samples))))
 		return halo_error_set(HALO_ENOMEM, "out of memory for %zu samples", lv->requests);
 	pthread_mutex_init(&L.mu, NULL);
-	double t0 = now_s();
+	double t0 = halo_mono_s();
 	for (int i = 0; i < lv->concurrency; i++) {
 		if (pthread_create(&th[i], NULL, worker, &L))
 			break;
@@ -768,7 +752,7 @@ static int run_level(const halo_endpoint_opts *o, const char *url, const int32_t
 		worker(&L);
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	lv->wall_s = now_s() - t0;
+	lv->wall_s = halo_mono_s() - t0;
 	pthread_mutex_destroy(&L.mu);
 	/* Requests never sent (cancelled) are not part of the level. */
 	lv->requests = L.next;

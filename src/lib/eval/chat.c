@@ -1,7 +1,9 @@
 #include "eval/chat.h"
 #include "buf.h"
+#include "clock.h"
 #include "error.h"
 #include "eval/think.h"
+#include "text.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -24,24 +26,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Copies up to `n` bytes of untrusted text as one printable line. */
-static void oneline(char *dst, size_t cap, const char *src, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)src[i];
-		dst[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-	}
-	dst[o] = '\0';
 }
 
 static char *xstrdup(const char *s)
@@ -128,7 +112,7 @@ static void error_message(const json_t *err, char *dst, size_t cap)
 {
 	const json_t *m = json_is_object(err) ? json_object_get(err, "message") : err;
 	if (json_is_string(m))
-		oneline(dst, cap, json_string_value(m), json_string_length(m));
+		halo_text_oneline(dst, cap, json_string_value(m), json_string_length(m), ' ');
 	else
 		snprintf(dst, cap, "(no message)");
 }
@@ -288,7 +272,7 @@ int halo_chat_parse_completion(const char *body, size_t len, halo_chat_response 
 
 	if (!root) {
 		char head[81];
-		oneline(head, sizeof(head), body, len < 80 ? len : 80);
+		halo_text_oneline(head, sizeof(head), body, len < 80 ? len : 80, ' ');
 		return halo_error_set(HALO_EFORMAT, "chat reply is not JSON (%s at byte %d): '%s'", jerr.text,
 				      jerr.position, head);
 	}
@@ -442,7 +426,7 @@ static int stream_event(halo_chat_stream *s, const char *data, size_t len)
 	}
 	if (!(root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr))) {
 		char head[81];
-		oneline(head, sizeof(head), data, len < 80 ? len : 80);
+		halo_text_oneline(head, sizeof(head), data, len < 80 ? len : 80, ' ');
 		return halo_error_set(HALO_EFORMAT, "chat stream: malformed chunk (%s at byte %d): '%s'",
 				      jerr.text, jerr.position, head);
 	}
@@ -561,7 +545,7 @@ int halo_chat_stream_feed(halo_chat_stream *s, const char *data, size_t len)
 		return s->err;
 	}
 	if (s->total == 0 && len)
-		oneline(s->head, sizeof(s->head), data, len < 80 ? len : 80);
+		halo_text_oneline(s->head, sizeof(s->head), data, len < 80 ? len : 80, ' ');
 	if (halo_size_add(&total, s->total, len) || total > s->max_total) {
 		halo_error_set(HALO_ENOMEM, "chat stream exceeds its %zu-byte cap", s->max_total);
 		return stream_fail(s, HALO_ENOMEM);
@@ -826,7 +810,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	xfer *x = ud;
 	size_t n = size * nmemb;
-	double t = now_s();
+	double t = halo_mono_s();
 
 	x->last_rx = t;
 	x->sent = true;
@@ -865,7 +849,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	xfer *x = ud;
-	double t = now_s();
+	double t = halo_mono_s();
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
@@ -893,7 +877,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	xfer *x = ud;
 	size_t n = size * nmemb;
-	x->last_rx = now_s();
+	x->last_rx = halo_mono_s();
 	x->sent = true;
 	if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) {
 		/* A new response (after a 100 Continue, a redirect): start over. */
@@ -946,7 +930,7 @@ static void perform(halo_chat_client *c, const char *url, const char *post, bool
 	}
 	x->c = c;
 	x->want_stream = want_stream;
-	x->t0 = x->last_rx = now_s();
+	x->t0 = x->last_rx = halo_mono_s();
 	x->ttft = -1;
 	halo_buf_init(&x->body, body_cap);
 
@@ -987,7 +971,7 @@ static void perform(halo_chat_client *c, const char *url, const char *post, bool
 	}
 
 	cc = curl_easy_perform(h);
-	a->total = now_s() - x->t0;
+	a->total = halo_mono_s() - x->t0;
 	a->ttft = x->ttft;
 	long st = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
@@ -1088,7 +1072,7 @@ static void http_error_text(const halo_buf *b, char *dst, size_t cap)
 	if (root && json_is_object(root) && json_object_get(root, "error")) {
 		error_message(json_object_get(root, "error"), dst, cap);
 	} else if (b->len) {
-		oneline(dst, cap, b->ptr, b->len < 200 ? b->len : 200);
+		halo_text_oneline(dst, cap, b->ptr, b->len < 200 ? b->len : 200, ' ');
 	} else {
 		snprintf(dst, cap, "(empty body)");
 	}
@@ -1103,7 +1087,7 @@ static void http_error_text(const halo_buf *b, char *dst, size_t cap)
 static int exchange(halo_chat_client *c, const char *url, const char *post, bool want_stream, size_t body_cap,
 		    xfer *x, attempt *a, int *attempts)
 {
-	unsigned rng = (unsigned)((uint64_t)(now_s() * 1e6) ^ (uint64_t)(uintptr_t)x);
+	unsigned rng = (unsigned)((uint64_t)(halo_mono_s() * 1e6) ^ (uint64_t)(uintptr_t)x);
 	*attempts = 0;
 	for (int k = 0;; k++) {
 		halo_chat_stream_free(x->st);

@@ -6,6 +6,7 @@
  */
 #include "eval/results.h"
 
+#include "clock.h"
 #include "error.h"
 #include "paths.h"
 
@@ -39,13 +40,6 @@ static const char schema_sql[] =
 	" prompt_tokens INTEGER, completion_tokens INTEGER, reasoning_tokens INTEGER,"
 	" ttft_s REAL, total_s REAL, attempts INTEGER, finished REAL NOT NULL,"
 	" PRIMARY KEY (run_id, benchmark, task_id, sample));";
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int db_error(halo_results *r, const char *what)
 {
@@ -158,7 +152,7 @@ int halo_results_run_create(halo_results *r, const char *suite, const char *serv
 		rc = db_error(r, "cannot prepare run insert");
 		goto out;
 	}
-	double t = now_s();
+	double t = halo_wall_s();
 	bind_text(st, 1, suite ? suite : "");
 	bind_text(st, 2, server);
 	bind_text(st, 3, model);
@@ -230,7 +224,7 @@ int halo_results_run_set_status(halo_results *r, int64_t id, const char *status)
 		goto out;
 	}
 	bind_text(st, 1, status);
-	sqlite3_bind_double(st, 2, now_s());
+	sqlite3_bind_double(st, 2, halo_wall_s());
 	sqlite3_bind_int64(st, 3, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(r, "cannot update run");
@@ -324,7 +318,7 @@ int halo_results_sample_put(halo_results *r, int64_t run_id, const halo_sample_r
 	else
 		sqlite3_bind_null(st, 15);
 	sqlite3_bind_int(st, 16, row->attempts);
-	sqlite3_bind_double(st, 17, now_s());
+	sqlite3_bind_double(st, 17, halo_wall_s());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(r, "cannot store sample");
 out:

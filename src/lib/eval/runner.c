@@ -4,6 +4,7 @@
  */
 #include "eval/runner.h"
 
+#include "clock.h"
 #include "error.h"
 #include "eval/think.h"
 
@@ -18,13 +19,6 @@
 
 #define MAX_BENCH 8
 #define MAX_CONCURRENCY 256
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- configuration: what a run is, stored as JSON so it can be resumed ---- */
 
@@ -333,7 +327,7 @@ static void progress_step(halo_eval_progress *p, const halo_eval_opts *o, double
 	p->benchmark = benchmark;
 	p->task_id = task_id;
 	p->outcome = outcome;
-	p->elapsed_s = mono_s() - t0;
+	p->elapsed_s = halo_mono_s() - t0;
 	if (o->progress)
 		o->progress(p, o->progress_ud);
 }
@@ -696,7 +690,7 @@ int halo_eval_run(halo_results *db, halo_chat_client *client, const halo_catalog
 	ctx.benches = benches;
 	ctx.prog.total = total;
 	ctx.prog.done = ctx.prog.resumed;
-	ctx.t0 = mono_s();
+	ctx.t0 = halo_mono_s();
 
 	unsigned conc = o.concurrency ? o.concurrency : info.n_slots > 0 ? (unsigned)info.n_slots : 4;
 	if (conc > MAX_CONCURRENCY)
@@ -922,7 +916,7 @@ int halo_eval_score_file(halo_results *db, const char *benchmark, const char *pa
 	ctx.b = &b;
 	ctx.opts = opts;
 	ctx.prog.total = ctx.n;
-	ctx.t0 = mono_s();
+	ctx.t0 = halo_mono_s();
 	unsigned conc = opts->concurrency ? opts->concurrency : 2;
 	if (conc > MAX_CONCURRENCY)
 		conc = MAX_CONCURRENCY;

@@ -1,0 +1,18 @@
+/*
+ * Untrusted text made safe to print on one line (server error bodies, model
+ * output excerpts, sysfs strings): the caller owns both buffers.
+ */
+#ifndef HALO_TEXT_H
+#define HALO_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Copies at most n bytes of src into dst (cap bytes, always NUL-terminated
+ * when cap > 0), each control byte (below 0x20, and DEL) replaced by
+ * `replacement`, so that what follows cannot break a line or a terminal.
+ * Returns dst.
+ */
+char *halo_text_oneline(char *dst, size_t cap, const char *src, size_t n, char replacement);
+
+#endif
