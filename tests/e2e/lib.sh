@@ -48,6 +48,12 @@
 #   oracle_stop               stop it (also done on exit)
 #   oracle_requests [PATH]    print how many requests the oracle logged
 #                             (default path /v1/chat/completions)
+#   llama_server_start LOG ARGS...
+#                             the real $HALO_LLAMA_BIN/llama-server with ARGS
+#                             on 127.0.0.1 and a free port (retried should
+#                             another test take the port first), output in
+#                             LOG; waits for /health (30 s).  Sets LLAMA_PORT,
+#                             LLAMA_URL and LLAMA_PID; killed on exit.
 
 set -eEuo pipefail
 # A failing command that `set -e` stops on says where it was.
@@ -304,4 +310,30 @@ oracle_requests() {
 	local path=${1:-/v1/chat/completions}
 	[[ -s $ORACLE_LOG ]] || { echo 0; return 0; }
 	grep -c "\"path\": \"$path\"" "$ORACLE_LOG" || true
+}
+
+# --- a real llama-server ------------------------------------------------------
+
+llama_server_start() {
+	local log=$1 started=0 pid
+	shift
+	for _ in 1 2 3; do
+		LLAMA_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		"$HALO_LLAMA_BIN/llama-server" --host 127.0.0.1 --port "$LLAMA_PORT" "$@" >"$log" 2>&1 &
+		pid=$!
+		on_exit "kill $pid 2>/dev/null || true"
+		for _ in $(seq 1 300); do
+			if curl -sf "http://127.0.0.1:$LLAMA_PORT/health" >/dev/null 2>&1; then
+				started=1
+				break
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		((started)) && break
+		kill "$pid" 2>/dev/null || true
+	done
+	((started)) || fail "llama-server did not start: $(tail -n 20 "$log")"
+	LLAMA_PID=$pid
+	LLAMA_URL="http://127.0.0.1:$LLAMA_PORT"
 }

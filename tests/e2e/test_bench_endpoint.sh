@@ -35,34 +35,10 @@ twin() { # OUT LAYERS HIDDEN SEED
 twin "$d/main.gguf" 2 128 1
 twin "$d/draft.gguf" 1 64 2
 
-# start_server NAME ARGS...: llama-server on a free port (retried should
-# another test take it first); sets PORT.
-start_server() {
-	local name=$1 started=0 spid
-	shift
-	for _ in 1 2 3; do
-		PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-		"$HALO_LLAMA_BIN/llama-server" --host 127.0.0.1 --port "$PORT" -c 1024 -np 2 -t 1 "$@" \
-			>"$d/$name.log" 2>&1 &
-		spid=$!
-		on_exit "kill $spid 2>/dev/null || true"
-		for _ in $(seq 1 300); do
-			if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
-				started=1
-				break
-			fi
-			kill -0 "$spid" 2>/dev/null || break
-			sleep 0.1
-		done
-		((started)) && break
-		kill "$spid" 2>/dev/null || true
-	done
-	((started)) || fail "llama-server ($name) did not start: $(tail -n 20 "$d/$name.log")"
-}
-start_server main -m "$d/main.gguf"
-main_url="http://127.0.0.1:$PORT"
-start_server draft -m "$d/main.gguf" -md "$d/draft.gguf" --spec-type draft-simple --spec-draft-n-max 4 --spec-draft-n-min 0 --spec-draft-p-min 0
-draft_url="http://127.0.0.1:$PORT"
+llama_server_start "$d/main.log" -c 1024 -np 2 -t 1 -m "$d/main.gguf"
+main_url=$LLAMA_URL
+llama_server_start "$d/draft.log" -c 1024 -np 2 -t 1 -m "$d/main.gguf" -md "$d/draft.gguf" --spec-type draft-simple --spec-draft-n-max 4 --spec-draft-n-min 0 --spec-draft-p-min 0
+draft_url=$LLAMA_URL
 
 # one server, two prompt lengths, concurrency 1 and 2
 assert_exit 0 "$HALO" bench endpoint --server "$main_url" --prompt-tokens 32,128 -n 16 --concurrency 1,2 \

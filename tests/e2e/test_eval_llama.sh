@@ -15,26 +15,8 @@ d=$(tmpdir)
 	--linear-key-heads 2 --linear-value-heads 4 --linear-head-dim 64 --ctx 4096 --exact-vocab -q \
 	-o "$d/twin.gguf" >/dev/null
 
-# a free port, retried should another test take it first
-started=0
-for _ in 1 2 3; do
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	"$HALO_LLAMA_BIN/llama-server" -m "$d/twin.gguf" --host 127.0.0.1 --port "$port" -c 4096 -np 2 -t 2 --jinja \
-		>"$d/server.log" 2>&1 &
-	spid=$!
-	on_exit "kill $spid 2>/dev/null || true"
-	for _ in $(seq 1 300); do
-		if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-			started=1
-			break
-		fi
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	((started)) && break
-	kill "$spid" 2>/dev/null || true
-done
-((started)) || fail "llama-server did not start: $(tail -n 20 "$d/server.log")"
+llama_server_start "$d/server.log" -m "$d/twin.gguf" -c 4096 -np 2 -t 2 --jinja
+port=$LLAMA_PORT
 
 eval_run quick --server "http://127.0.0.1:$port" --limit 5 --max-tokens 48 --catalog-model qwen3.5-0.8b --json
 echo "$LAST_OUT" >"$d/r.json"
