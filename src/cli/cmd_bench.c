@@ -18,6 +18,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 
 static const char *const usage[] = {
 	"halo bench [options] <model>...",
+	"halo bench --resume <run> [--retry-failed] [--force] [--db <file>] [--json] [--svg <file>]",
 	"halo bench list [--db <file>] [--json]",
 	"halo bench show <run> [--db <file>] [--json] [--svg <file>]",
 	"halo bench show endpoint:<n> [--db <file>] [--json]",
@@ -45,8 +48,11 @@ static const struct command_help help = {
 	"to halo.db; the table shows t/s (mean ± sd over the repetitions) per backend and depth.\n"
 	"compare matches cells by (model file, backend, pp/tg, depth) and says whether each\n"
 	"change exceeds the run-to-run noise. list shows the 'halo bench endpoint' runs too\n"
-	"(kind endpoint), and show endpoint:N prints one as it was measured. Exit status 1 when a cell did not end ok, 130\n"
-	"when interrupted (the finished cells are kept). See docs/bench.md.",
+	"(kind endpoint), and show endpoint:N prints one as it was measured. --resume RUN runs the cells\n"
+	"a killed or interrupted run lacks (with --retry-failed also those that did not end ok), with\n"
+	"the run's own parameters; it refuses when a backend's version or a model file changed since,\n"
+	"unless --force. Exit status 1 when a cell did not end ok, 130 when interrupted (the finished\n"
+	"cells are kept), 6 when --resume refuses a changed backend or model. See docs/bench.md.",
 	0, -1,
 };
 
@@ -439,13 +445,24 @@ struct matrix {
 	long n_prompt, n_gen, reps, timeout;
 };
 
+/* What a model file was when the run began, to tell on --resume whether it changed. */
+static json_t *model_file_json(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return json_pack("{s:s, s:n, s:n}", "path", path, "size", "mtime_ns");
+	return json_pack("{s:s, s:I, s:I}", "path", path, "size", (json_int_t)st.st_size, "mtime_ns",
+			 (json_int_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+}
+
 static char *params_json(const struct matrix *mx, const char *const *args, size_t n_args)
 {
 	json_t *o = json_object(), *m = json_array(), *mn = json_array(), *b = json_array(), *d = json_array(),
-	       *a = json_array();
+	       *a = json_array(), *mf = json_array();
 	for (size_t i = 0; i < mx->n_models; i++) {
 		json_array_append_new(m, json_string(mx->models[i]));
 		json_array_append_new(mn, json_string(basename_of(mx->models[i])));
+		json_array_append_new(mf, model_file_json(mx->models[i]));
 	}
 	for (size_t i = 0; i < mx->n_backends; i++)
 		json_array_append_new(b, json_string(mx->backends[i]->name));
@@ -455,6 +472,7 @@ static char *params_json(const struct matrix *mx, const char *const *args, size_
 		json_array_append_new(a, json_string(args[i]));
 	json_object_set_new(o, "models", m);
 	json_object_set_new(o, "model_names", mn);
+	json_object_set_new(o, "model_files", mf);
 	json_object_set_new(o, "backends", b);
 	json_object_set_new(o, "n_prompt", json_integer(mx->n_prompt));
 	json_object_set_new(o, "n_gen", json_integer(mx->n_gen));
@@ -492,6 +510,101 @@ static void progress(bool tty, size_t i, size_t n, const char *model, const char
 	fprintf(stderr, " in %.1f s\n", c->finished - c->started);
 }
 
+/* Provenance of each backend of the matrix (NULL entries stay NULL); extra,
+ * when not NULL, is merged into each (what a resume adds). */
+static char **probe_backends(const struct matrix *mx, json_t *extra)
+{
+	char **bjson = calloc(mx->n_backends ? mx->n_backends : 1, sizeof(*bjson));
+	for (size_t i = 0; bjson && i < mx->n_backends; i++) {
+		if (!mx->backends[i])
+			continue;
+		halo_backend_info info;
+		memset(&info, 0, sizeof(info));
+		halo_backend_probe(mx->backends[i], &info);
+		bjson[i] = backend_json(mx->backends[i], &info);
+		halo_backend_info_free(&info);
+		if (extra && bjson[i]) {
+			json_t *o = json_loads(bjson[i], 0, NULL);
+			json_object_update(o, extra);
+			free(bjson[i]);
+			bjson[i] = json_dumps(o, JSON_COMPACT);
+			json_decref(o);
+		}
+	}
+	return bjson;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Runs the cells in todo for run id (owned by this process), storing each as it
+ * ends; replace: its earlier records go (--retry-failed). *done counts them. */
+static int run_cells(halo_bench_db *db, int64_t id, const struct matrix *mx, char **bjson, const halo_bench_todo *todo,
+		     size_t n_todo, bool replace, size_t *done)
+{
+	bool tty = isatty(STDERR_FILENO) != 0;
+	int rc = 0;
+	for (size_t i = 0; i < n_todo && !interrupted && !rc; i++) {
+		const halo_backend *be = mx->backends[todo[i].backend];
+		const char *model = mx->models[todo[i].model], *mname = basename_of(model);
+		halo_llama_bench_params p = HALO_LLAMA_BENCH_PARAMS_INIT;
+		p.model = model;
+		p.n_prompt = (int)mx->n_prompt;
+		p.n_gen = (int)mx->n_gen;
+		p.depth = mx->depths[todo[i].depth];
+		p.reps = (int)mx->reps;
+		p.timeout_s = (int)mx->timeout;
+		progress(tty, *done + 1, n_todo, mname, be->name, p.depth, NULL);
+		halo_bench_cell_rec rec;
+		memset(&rec, 0, sizeof(rec));
+		if (halo_llama_bench_run(be, &p, &rec.cell))
+			return cli_fail(halo_error_last()->code);
+		(*done)++;
+		progress(tty, *done, n_todo, mname, be->name, p.depth, &rec.cell);
+		rec.model = (char *)model;
+		rec.model_name = (char *)mname;
+		rec.backend = be->name;
+		rec.backend_json = bjson[todo[i].backend];
+		rec.depth = p.depth;
+		if (replace ? halo_bench_cell_replace(db, id, &rec) : halo_bench_cell_put(db, id, &rec))
+			rc = cli_fail(halo_error_last()->code);
+		halo_bench_cell_free(&rec.cell);
+	}
+	return rc;
+}
+
+/* After the cells: the status, the table, the exit status (over every cell of the run). */
+static int finish_run(halo_bench_db *db, int64_t id, int rc, size_t done, size_t n_todo, bool json, const char *svg)
+{
+	const char *status = interrupted ? "interrupted" : rc ? "failed" : "done";
+	if (halo_bench_run_set_status(db, id, status) && !rc)
+		rc = cli_fail(halo_error_last()->code);
+	if (rc)
+		return rc;
+	if (!json)
+		putchar('\n');
+	if ((rc = present(db, id, json, svg)))
+		return rc;
+	if (interrupted) {
+		fprintf(stderr, "halo: interrupted after %zu of %zu cells; run %lld keeps them ('halo bench --resume %lld' "
+				"runs the rest)\n",
+			done, n_todo, (long long)id, (long long)id);
+		return 130;
+	}
+	halo_bench_run run;
+	if (halo_bench_run_load(db, id, &run))
+		return cli_fail(halo_error_last()->code);
+	size_t bad = run.n_cells - run.n_ok, total = run.n_cells;
+	halo_bench_run_free(&run);
+	if (bad)
+		return cli_error(EXIT_FAILURE_, "%zu of %zu cells did not end ok (run %lld)", bad, total, (long long)id);
+	return 0;
+}
+
 static int run_matrix(halo_bench_db *db, const char *db_path, struct matrix *mx, const char *const *args,
 		      size_t n_args, bool json, const char *svg)
 {
@@ -499,78 +612,303 @@ static int run_matrix(halo_bench_db *db, const char *db_path, struct matrix *mx,
 	char kernel[600] = "";
 	if (uname(&u) == 0)
 		snprintf(kernel, sizeof(kernel), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
-	char **bjson = calloc(mx->n_backends, sizeof(*bjson));
-	if (!bjson)
-		return cli_error(EXIT_LIMIT, "out of memory");
-	for (size_t i = 0; i < mx->n_backends; i++) {
-		halo_backend_info info;
-		memset(&info, 0, sizeof(info));
-		halo_backend_probe(mx->backends[i], &info);
-		bjson[i] = backend_json(mx->backends[i], &info);
-		halo_backend_info_free(&info);
-	}
+	size_t total = mx->n_models * mx->n_backends * mx->n_depths, done = 0, k = 0;
+	char **bjson = probe_backends(mx, NULL);
+	halo_bench_todo *todo = calloc(total ? total : 1, sizeof(*todo));
 	char *pj = params_json(mx, args, n_args);
 	int64_t id = 0;
 	int rc = 0;
+	if (!bjson || !todo || !pj) {
+		rc = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	for (size_t m = 0; m < mx->n_models; m++)
+		for (size_t b = 0; b < mx->n_backends; b++)
+			for (size_t d = 0; d < mx->n_depths; d++)
+				todo[k++] = (halo_bench_todo){ m, b, d };
 	if (halo_bench_run_create(db, pj, kernel, HALO_VERSION, &id)) {
 		rc = cli_fail(halo_error_last()->code);
 		goto out;
 	}
 	fprintf(stderr, "halo bench: run %lld in %s\n", (long long)id, db_path);
 	cli_catch_interrupts(&interrupted);
-	bool tty = isatty(STDERR_FILENO) != 0;
-	size_t total = mx->n_models * mx->n_backends * mx->n_depths, done = 0, bad = 0;
-	for (size_t m = 0; m < mx->n_models && !interrupted && !rc; m++)
-		for (size_t b = 0; b < mx->n_backends && !interrupted && !rc; b++)
-			for (size_t d = 0; d < mx->n_depths && !interrupted && !rc; d++) {
-				const halo_backend *be = mx->backends[b];
-				const char *mname = basename_of(mx->models[m]);
-				halo_llama_bench_params p = HALO_LLAMA_BENCH_PARAMS_INIT;
-				p.model = mx->models[m];
-				p.n_prompt = (int)mx->n_prompt;
-				p.n_gen = (int)mx->n_gen;
-				p.depth = mx->depths[d];
-				p.reps = (int)mx->reps;
-				p.timeout_s = (int)mx->timeout;
-				progress(tty, done + 1, total, mname, be->name, p.depth, NULL);
-				halo_bench_cell_rec rec;
-				memset(&rec, 0, sizeof(rec));
-				if (halo_llama_bench_run(be, &p, &rec.cell)) {
-					rc = cli_fail(halo_error_last()->code);
-					break;
-				}
-				done++;
-				progress(tty, done, total, mname, be->name, p.depth, &rec.cell);
-				bad += rec.cell.status != HALO_BENCH_OK;
-				rec.model = mx->models[m];
-				rec.model_name = (char *)mname;
-				rec.backend = be->name;
-				rec.backend_json = bjson[b];
-				rec.depth = p.depth;
-				if (halo_bench_cell_put(db, id, &rec))
-					rc = cli_fail(halo_error_last()->code);
-				halo_bench_cell_free(&rec.cell);
-			}
-	const char *status = interrupted ? "interrupted" : rc ? "failed" : "done";
-	if (halo_bench_run_set_status(db, id, status) && !rc)
-		rc = cli_fail(halo_error_last()->code);
+	rc = run_cells(db, id, mx, bjson, todo, total, false, &done);
+	rc = finish_run(db, id, rc, done, total, json, svg);
+out:
+	free_strings(bjson, mx->n_backends);
+	free(todo);
+	free(pj);
+	return rc;
+}
+
+/* --- --resume ------------------------------------------------------------ */
+
+static bool json_int_in(json_t *v, long lo, long hi, long *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return false;
+	*out = (long)json_integer_value(v);
+	return true;
+}
+
+/* The matrix a stored run was made with (models, backend names, -p -n -d -r --timeout). */
+static int matrix_from_params(int64_t id, json_t *params, struct matrix *mx, const char ***bnames, long **depths)
+{
+	json_t *models = json_object_get(params, "models"), *backends = json_object_get(params, "backends"),
+	       *ds = json_object_get(params, "depths");
+	const char *what = !json_is_object(params)                                              ? "parameters"
+			   : !json_array_size(models)                                           ? "models"
+			   : !json_array_size(backends)                                         ? "backends"
+			   : !json_array_size(ds)                                               ? "depths"
+			   : !json_int_in(json_object_get(params, "n_prompt"), 0, 1000000, &mx->n_prompt) ? "-p"
+			   : !json_int_in(json_object_get(params, "n_gen"), 0, 1000000, &mx->n_gen)       ? "-n"
+			   : !json_int_in(json_object_get(params, "repetitions"), 1, 1000, &mx->reps)     ? "-r"
+			   : !json_int_in(json_object_get(params, "timeout_s"), 1, 7 * 86400, &mx->timeout) ? "--timeout"
+														: NULL;
+	size_t nm = json_array_size(models), nb = json_array_size(backends), nd = json_array_size(ds);
+	if (!what && (nm > 4096 || nb > 4096 || nd > 4096))
+		what = "matrix within limits";
+	if (what)
+		return cli_error(EXIT_BADINPUT, "run %lld does not store its %s (made by an older halo?); it cannot be resumed",
+				 (long long)id, what);
+	mx->models = calloc(nm, sizeof(*mx->models));
+	mx->backends = calloc(nb, sizeof(*mx->backends));
+	mx->depths = calloc(nd, sizeof(*mx->depths));
+	*bnames = calloc(nb, sizeof(**bnames));
+	*depths = calloc(nd, sizeof(**depths));
+	if (!mx->models || !mx->backends || !mx->depths || !*bnames || !*depths)
+		return cli_error(EXIT_LIMIT, "out of memory");
+	mx->n_backends = nb;
+	for (size_t i = 0; i < nm; i++) {
+		const char *m = json_string_value(json_array_get(models, i));
+		if (!m || !(mx->models[mx->n_models++] = strdup(m)))
+			return cli_error(EXIT_BADINPUT, "run %lld: its stored models are not all paths", (long long)id);
+	}
+	for (size_t i = 0; i < nb; i++)
+		if (!((*bnames)[i] = json_string_value(json_array_get(backends, i))))
+			return cli_error(EXIT_BADINPUT, "run %lld: its stored backends are not all names", (long long)id);
+	for (size_t i = 0; i < nd; i++) {
+		long v;
+		if (!json_int_in(json_array_get(ds, i), 0, 100000000, &v))
+			return cli_error(EXIT_BADINPUT, "run %lld: its stored depths are not all token counts", (long long)id);
+		mx->depths[mx->n_depths++] = (int)v;
+		(*depths)[i] = v;
+	}
+	return 0;
+}
+
+static void add_diff(json_t *diffs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_diff(json_t *diffs, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	json_array_append_new(diffs, json_string(line));
+}
+
+/* A model file against what params_json's model_files stored when the run began. */
+static void model_diffs(json_t *params, size_t i, const char *path, const struct stat *st, json_t *diffs)
+{
+	json_t *mf = json_array_get(json_object_get(params, "model_files"), i);
+	if (!json_is_object(mf)) {
+		add_diff(diffs, "model '%s': the run stored no size or mtime to check it against", path);
+		return;
+	}
+	json_t *size = json_object_get(mf, "size"), *mt = json_object_get(mf, "mtime_ns");
+	long long mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	if (!json_is_integer(size) || json_integer_value(size) != (json_int_t)st->st_size)
+		add_diff(diffs, "model '%s': %lld bytes when the run began, %lld now", path,
+			 json_is_integer(size) ? (long long)json_integer_value(size) : -1LL, (long long)st->st_size);
+	else if (!json_is_integer(mt) || json_integer_value(mt) != (json_int_t)mtime)
+		add_diff(diffs, "model '%s': modified since the run began (mtime changed)", path);
+}
+
+/* What a backend is now against what the run's earlier cells recorded of it. */
+static void backend_diffs(const halo_bench_run *run, const char *name, const char *now_json, json_t *diffs)
+{
+	static const char *const keys[] = { "version", "commit", "build", "bench_flags", "env" };
+	json_t *now = json_loads(now_json ? now_json : "{}", 0, NULL);
+	bool seen[sizeof(keys) / sizeof(keys[0])] = { false };
+	for (size_t i = 0; i < run->n_cells; i++) {
+		const halo_bench_cell_rec *c = &run->cells[i];
+		if (strcmp(c->backend, name) || !c->backend_json)
+			continue;
+		json_t *then = json_loads(c->backend_json, 0, NULL);
+		for (size_t k = 0; json_is_object(then) && k < sizeof(keys) / sizeof(keys[0]); k++) {
+			json_t *a = json_object_get(then, keys[k]), *b = json_object_get(now, keys[k]);
+			if (seen[k] || json_equal(a, b) || (!a && !b))
+				continue;
+			seen[k] = true;
+			char *sa = a ? json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT) : NULL,
+			     *sb = b ? json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+			add_diff(diffs, "backend '%s': %s %s in earlier cells, %s now", name, keys[k], sa ? sa : "none",
+				 sb ? sb : "none");
+			free(sa);
+			free(sb);
+		}
+		json_decref(then);
+	}
+	json_decref(now);
+}
+
+static int resume_run(halo_bench_db *db, const char *db_path, int64_t id, const char *backends_file, bool retry,
+		      bool force, bool json, const char *svg)
+{
+	halo_bench_run run;
+	if (halo_bench_run_load(db, id, &run))
+		return cli_fail(halo_error_last()->code);
+	struct matrix mx;
+	memset(&mx, 0, sizeof(mx));
+	halo_backends bl = HALO_BACKENDS_INIT;
+	json_t *params = run.params_json ? json_loads(run.params_json, 0, NULL) : NULL, *diffs = json_array(),
+	       *extra = NULL;
+	const char **bnames = NULL;
+	long *depths = NULL;
+	halo_bench_todo *todo = NULL;
+	size_t n_todo = 0, done = 0;
+	char **bjson = NULL;
+	bool *need_m = NULL, *need_b = NULL;
+	int rc = matrix_from_params(id, params, &mx, &bnames, &depths);
 	if (rc)
 		goto out;
-	if (!json)
-		putchar('\n');
-	rc = present(db, id, json, svg);
-	if (!rc && interrupted) {
-		fprintf(stderr, "halo: interrupted after %zu of %zu cells; run %lld keeps them\n", done, total,
-			(long long)id);
-		rc = 130;
-	} else if (!rc && bad) {
-		rc = cli_error(EXIT_FAILURE_, "%zu of %zu cells did not end ok (run %lld)", bad, total, (long long)id);
+	if (halo_bench_missing_cells(&run, (const char *const *)mx.models, mx.n_models, bnames, mx.n_backends, depths,
+				     mx.n_depths, retry, &todo, &n_todo)) {
+		rc = cli_fail(halo_error_last()->code);
+		goto out;
 	}
+	size_t total = mx.n_models * mx.n_backends * mx.n_depths;
+	if (!n_todo) {
+		/* a run killed after its last cell was stored still says "running" */
+		if (strcmp(run.status, "done") &&
+		    (halo_bench_run_claim(db, id, (long)getpid(), NULL) || halo_bench_run_set_status(db, id, "done"))) {
+			rc = cli_fail(halo_error_last()->code);
+			goto out;
+		}
+		size_t bad = run.n_cells - run.n_ok;
+		fprintf(stderr, "halo bench: run %lld is done: all %zu cells have a record, nothing to resume", (long long)id,
+			total);
+		if (bad && !retry)
+			fprintf(stderr, " (%zu did not end ok; --retry-failed runs them again)", bad);
+		fputc('\n', stderr);
+		goto out;
+	}
+	/* only what is still to run must exist now: a backend whose cells are all done may be gone */
+	need_m = calloc(mx.n_models, sizeof(*need_m));
+	need_b = calloc(mx.n_backends, sizeof(*need_b));
+	if (!need_m || !need_b) {
+		rc = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_todo; i++)
+		need_m[todo[i].model] = need_b[todo[i].backend] = true;
+	for (size_t i = 0; i < mx.n_models; i++) {
+		struct stat st;
+		if (!need_m[i])
+			continue;
+		if (stat(mx.models[i], &st) != 0) {
+			rc = cli_error(EXIT_NOTFOUND, "run %lld: model '%s': %s", (long long)id, mx.models[i], strerror(errno));
+			goto out;
+		}
+		model_diffs(params, i, mx.models[i], &st, diffs);
+	}
+	if (halo_backends_load(&bl, backends_file, true)) {
+		rc = cli_fail(halo_error_last()->code);
+		goto out;
+	}
+	for (size_t i = 0; i < mx.n_backends; i++) {
+		if (need_b[i] && !(mx.backends[i] = halo_backends_find(&bl, bnames[i]))) {
+			rc = cli_error(EXIT_NOTFOUND,
+				       "run %lld used backend '%s', which is no longer in backends.conf; its cells cannot "
+				       "be resumed ('halo backends' lists those there are)",
+				       (long long)id, bnames[i]);
+			goto out;
+		}
+	}
+	if (!(bjson = probe_backends(&mx, NULL))) {
+		rc = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < mx.n_backends; i++)
+		if (need_b[i])
+			backend_diffs(&run, bnames[i], bjson[i], diffs);
+	if (json_array_size(diffs) && !force) {
+		for (size_t i = 0; i < json_array_size(diffs); i++)
+			fprintf(stderr, "halo bench: %s\n", json_string_value(json_array_get(diffs, i)));
+		rc = cli_error(EXIT_UNSUPPORTED,
+			       "run %lld: %zu difference(s) from when its earlier cells ran; the new cells would not be "
+			       "comparable (--force resumes anyway and records them in each new cell)",
+			       (long long)id, json_array_size(diffs));
+		goto out;
+	}
+	/* every resumed cell says so; a forced one also says what differed */
+	extra = json_pack("{s:b, s:O}", "resumed", 1, "resume_forced", diffs);
+	free_strings(bjson, mx.n_backends);
+	if (!(bjson = probe_backends(&mx, extra))) {
+		rc = cli_error(EXIT_LIMIT, "out of memory");
+		goto out;
+	}
+	long holder = 0;
+	if (halo_bench_run_claim(db, id, (long)getpid(), &holder)) {
+		rc = cli_fail(halo_error_last()->code);
+		goto out;
+	}
+	fprintf(stderr, "halo bench: resuming run %lld in %s: %zu of %zu cells to run%s\n", (long long)id, db_path, n_todo,
+		total, json_array_size(diffs) ? " (forced past the differences above)" : "");
+	for (size_t i = 0; i < json_array_size(diffs); i++)
+		fprintf(stderr, "halo bench: forced: %s\n", json_string_value(json_array_get(diffs, i)));
+	cli_catch_interrupts(&interrupted);
+	rc = run_cells(db, id, &mx, bjson, todo, n_todo, retry, &done);
+	rc = finish_run(db, id, rc, done, n_todo, json, svg);
 out:
-	for (size_t i = 0; i < mx->n_backends; i++)
-		free(bjson[i]);
-	free(bjson);
-	free(pj);
+	free_strings(bjson, mx.n_backends);
+	free_strings(mx.models, mx.n_models);
+	free(mx.backends);
+	free(mx.depths);
+	free(bnames);
+	free(depths);
+	free(todo);
+	free(need_m);
+	free(need_b);
+	json_decref(extra);
+	json_decref(diffs);
+	json_decref(params);
+	halo_backends_free(&bl);
+	halo_bench_run_free(&run);
+	return rc;
+}
+
+#define NOT_GIVEN LONG_MIN
+
+/* --resume RUN [--retry-failed] [--force]: the run's own matrix, so no matrix option may come with it. */
+static int cmd_resume(int n, const char **argv, const char *run, const char *backends_opt, const char *depth_opt,
+		      long n_prompt, long n_gen, long reps, long timeout, const char *db_opt, const char *backends_file,
+		      bool retry, bool force, bool json, const char *svg)
+{
+	const char *given = n > 0			? argv[0]
+			    : backends_opt		? "--backends"
+			    : depth_opt			? "--depth"
+			    : n_prompt != NOT_GIVEN	? "-p"
+			    : n_gen != NOT_GIVEN	? "-n"
+			    : reps != NOT_GIVEN		? "-r"
+			    : timeout != NOT_GIVEN	? "--timeout"
+							: NULL;
+	if (given)
+		return cli_error(EXIT_USAGE,
+				 "--resume runs the run's own models, backends, -p, -n, --depth, -r and --timeout; '%s' "
+				 "cannot be given with it (start a new run instead)",
+				 given);
+	int64_t id = 0;
+	int rc = parse_run_id(run, &id);
+	if (rc)
+		return rc;
+	halo_bench_db *db = NULL;
+	char db_path[4096];
+	if ((rc = open_db(db_opt, &db, db_path, sizeof(db_path))))
+		return rc;
+	rc = resume_run(db, db_path, id, backends_file, retry, force, json, svg);
+	halo_bench_db_close(db);
 	return rc;
 }
 
@@ -580,10 +918,11 @@ int cmd_bench(int argc, const char **argv)
 		argv[1] = "bench endpoint"; /* how its messages name it */
 		return cmd_bench_endpoint(argc - 1, argv + 1);
 	}
-	const char *backends_opt = NULL, *depth_opt = "0,4096,16384,32768,65536,131072", *db_opt = NULL,
-		   *backends_file = NULL, *svg = NULL;
-	long n_prompt = 512, n_gen = 128, reps = 5, timeout = 3600;
-	bool json = false;
+	/* matrix options start unset (NULL, NOT_GIVEN) so that --resume can refuse them; defaults come after */
+	const char *backends_opt = NULL, *depth_opt = NULL, *db_opt = NULL, *backends_file = NULL, *svg = NULL,
+		   *resume_opt = NULL;
+	long n_prompt = NOT_GIVEN, n_gen = NOT_GIVEN, reps = NOT_GIVEN, timeout = NOT_GIVEN;
+	bool json = false, retry_failed = false, force = false;
 	const struct option opts[] = {
 		OPT_STRING(0, "backends", &backends_opt, "a,b", "backends to run (default: every one listed)"),
 		OPT_INT('p', "n-prompt", &n_prompt, "n", "prompt tokens of the pp test (default 512; 0: none)"),
@@ -591,6 +930,9 @@ int cmd_bench(int argc, const char **argv)
 		OPT_STRING('d', "depth", &depth_opt, "list", "context depths (default 0,4096,16384,32768,65536,131072)"),
 		OPT_INT('r', "repetitions", &reps, "n", "repetitions of each test (default 5)"),
 		OPT_INT(0, "timeout", &timeout, "s", "seconds per cell before it is killed (default 3600)"),
+		OPT_STRING(0, "resume", &resume_opt, "run", "run the cells a killed or interrupted run lacks, with its own parameters"),
+		OPT_BOOL(0, "retry-failed", &retry_failed, "with --resume: also run again the cells that crashed, ran out of memory, timed out or failed"),
+		OPT_BOOL(0, "force", &force, "with --resume: go on although a backend's version or a model file changed (recorded in each new cell)"),
 		OPT_STRING(0, "backends-file", &backends_file, "file", "backends.conf to read (default: the user's)"),
 		OPT_STRING(0, "db", &db_opt, "file", "results database (default: halo.db in the data folder)"),
 		OPT_STRING(0, "svg", &svg, "file", "write an SVG chart of t/s against depth there"),
@@ -609,6 +951,11 @@ int cmd_bench(int argc, const char **argv)
 	if (n < 0) {
 		free(saved);
 		return exit_code;
+	}
+	if (resume_opt) {
+		free(saved);
+		return cmd_resume(n, argv, resume_opt, backends_opt, depth_opt, n_prompt, n_gen, reps, timeout, db_opt,
+				  backends_file, retry_failed, force, json, svg);
 	}
 	halo_bench_db *db = NULL;
 	char db_path[4096];
@@ -643,11 +990,21 @@ int cmd_bench(int argc, const char **argv)
 		halo_bench_db_close(db);
 		return exit_code;
 	}
+	if (retry_failed || force) {
+		free(saved);
+		return cli_error(EXIT_USAGE, "%s goes with --resume RUN", retry_failed ? "--retry-failed" : "--force");
+	}
 	if (n < 1) {
 		free(saved);
 		print_command_help(stderr, opts, &help);
 		return EXIT_USAGE;
 	}
+	if (!depth_opt)
+		depth_opt = "0,4096,16384,32768,65536,131072";
+	n_prompt = n_prompt == NOT_GIVEN ? 512 : n_prompt;
+	n_gen = n_gen == NOT_GIVEN ? 128 : n_gen;
+	reps = reps == NOT_GIVEN ? 5 : reps;
+	timeout = timeout == NOT_GIVEN ? 3600 : timeout;
 	if (n_prompt < 0 || n_gen < 0 || (n_prompt == 0 && n_gen == 0) || n_prompt > 1000000 || n_gen > 1000000 ||
 	    reps < 1 || reps > 1000 || timeout < 1 || timeout > 7 * 86400) {
 		free(saved);

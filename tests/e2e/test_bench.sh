@@ -128,4 +128,161 @@ n=$(py "select count(*) from bench_cells where run_id=3 and status='ok'")
 assert_eq "$(py "select count(*) from bench_results where run_id=3")" $((n * 2))
 assert_exit 0 "$HALO" bench show 3 --db "$DB"
 assert_contains "$LAST_OUT" "running"
+
+# --- --resume ---------------------------------------------------------------
+# Wrapper backends t1/t2 over the same llama.cpp (same flags, so the same
+# provenance): llama-bench logs each call (and waits while $d/hold exists,
+# or from the call numbered in $d/holdat on, to hold a run mid-cell and kill
+# it there); llama-server prints another
+# version while $d/fakever exists. flaky crashes while $d/crashnow exists.
+mkdir -p "$d/wrap" "$d/flaky"
+cat >"$d/wrap/llama-server" <<EOF
+#!/bin/sh
+if [ -f "$d/fakever" ] && [ "\$1" = --version ]; then
+	echo "version: 9.9.9 (build 99, commit deadbee)" >&2
+	echo "built with fake" >&2
+	exit 0
+fi
+exec "$HALO_LLAMA_BIN/llama-server" "\$@"
+EOF
+cat >"$d/wrap/llama-bench" <<EOF
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = --list-devices ] && exec "$HALO_LLAMA_BIN/llama-bench" "\$@"; done
+echo "\$(basename "\$(dirname "\$0")") \$*" >>"$d/calls.log"
+echo \$\$ >"$d/last.pid"
+while [ -f "$d/hold" ]; do sleep 0.05; done
+if [ -f "$d/holdat" ] && [ "\$(wc -l <"$d/calls.log")" -ge "\$(cat "$d/holdat")" ]; then
+	while [ -f "$d/holdat" ]; do sleep 0.05; done
+fi
+if [ "\$(basename "\$(dirname "\$0")")" = flaky ] && [ -f "$d/crashnow" ]; then
+	echo '{"n_prompt": 8, "n_gen": 0, "n_depth": 0, "avg_ts": 5.5}'
+	kill -SEGV \$\$
+fi
+exec "$HALO_LLAMA_BIN/llama-bench" "\$@"
+EOF
+cp "$d/wrap/llama-server" "$d/wrap/llama-bench" "$d/flaky/"
+chmod +x "$d/wrap/"* "$d/flaky/"*
+cat >"$d/wrap.conf" <<EOF
+[backend t1]
+bin = $d/wrap
+bench_flags = -t 1
+
+[backend t2]
+bin = $d/wrap
+bench_flags = -t 2
+
+[backend flaky]
+bin = $d/flaky
+EOF
+grep -v flaky "$d/wrap.conf" >"$d/noflaky.conf"
+: >"$d/calls.log"
+calls() { wc -l <"$d/calls.log" | tr -d ' '; }
+R=(--db "$DB" --backends-file "$d/wrap.conf")
+
+# run 4: killed with SIGKILL in its 4th cell, 3 of 8 finished
+echo 4 >"$d/holdat"
+"$HALO" bench "$d/llama.gguf" "$d/moe.gguf" --backends t1,t2 -p 8 -n 4 --depth 0,512 -r 1 "${R[@]}" \
+	>"$d/k4.out" 2>"$d/k4.err" &
+kpid=$!
+for _ in $(seq 1 400); do [ "$(calls)" -ge 4 ] && break; sleep 0.05; done
+assert_eq "$(calls)" 4 "run 4 reached its 4th cell: $(cat "$d/k4.err")"
+kill -KILL "$kpid"
+wait "$kpid" 2>/dev/null || true
+kill -KILL "$(cat "$d/last.pid")" # the held llama-bench wrapper
+rm "$d/holdat"
+assert_eq "$(py "select count(*) from bench_cells where run_id=4")" 3
+assert_eq "$(py "select status from bench_runs where id=4")" running
+: >"$d/calls.log"
+n=3
+# matrix options are the run's own
+assert_exit 2 "$HALO" bench --resume 4 -p 99 "${R[@]}"
+assert_contains "$LAST_ERR" "'-p' cannot be given with it"
+assert_exit 2 "$HALO" bench --resume 4 "$d/llama.gguf" "${R[@]}"
+assert_exit 2 "$HALO" bench "$d/llama.gguf" --retry-failed "${R[@]}"
+assert_exit 3 "$HALO" bench --resume 99 "${R[@]}"
+
+# another backend version than the earlier cells': refused, nothing run
+touch "$d/fakever"
+assert_exit 6 "$HALO" bench --resume 4 "${R[@]}"
+assert_contains "$LAST_ERR" "backend 't1': version \"0.4.0"
+assert_contains "$LAST_ERR" "9.9.9"
+assert_contains "$LAST_ERR" "--force"
+assert_eq "$(calls)" 0
+rm "$d/fakever"
+
+# run 4 was killed after $n of 8 cells: a resume runs exactly the other ones;
+# a second resume while the first holds the run is refused
+touch "$d/hold"
+"$HALO" bench --resume 4 "${R[@]}" >"$d/r.out" 2>"$d/r.err" &
+rpid=$!
+for _ in $(seq 1 200); do [ "$(calls)" -ge 1 ] && break; sleep 0.05; done
+assert_eq "$(calls)" 1 "the first resume is in its first cell"
+assert_exit 1 "$HALO" bench --resume 4 "${R[@]}"
+assert_contains "$LAST_ERR" "being run by process $rpid"
+rm "$d/hold"
+rrc=0
+wait "$rpid" || rrc=$?
+assert_eq "$rrc" 0 "resume exit status: $(cat "$d/r.err")"
+assert_contains "$(cat "$d/r.err")" "$((8 - n)) of 8 cells to run"
+assert_eq "$(calls)" $((8 - n)) "llama-bench calls of the resume"
+assert_eq "$(grep -c -- '-p 8 -n 4 -d [0-9]* -r 1 ' "$d/calls.log")" $((8 - n)) "the run's own -p -n -r"
+assert_eq "$(py "select status from bench_runs where id=4")" done
+assert_eq "$(py "select pid is null from bench_runs where id=4")" 1
+assert_exit 0 "$HALO" bench show 4 --db "$DB" --json
+echo "$LAST_OUT" >"$d/show3.json"
+python3 - "$d/show3.json" "$d/calls.log" "$d" $((8 - n)) <<'PY'
+import json, sys, itertools
+d = json.load(open(sys.argv[1]))
+cells = [(c["model"], c["backend"], c["depth"]) for c in d["cells"]]
+full = set(itertools.product([sys.argv[3] + "/llama.gguf", sys.argv[3] + "/moe.gguf"], ["t1", "t2"], [0, 512]))
+assert sorted(cells) == sorted(full), cells          # every cell once: the shape of a full matrix
+assert all(c["status"] == "ok" and len(c["results"]) == 2 for c in d["cells"]), d["cells"]
+resumed = {(c["model"], c["backend"], c["depth"]) for c in d["cells"] if c["backend_info"].get("resumed")}
+assert len(resumed) == int(sys.argv[4]), resumed
+called = set()
+for line in open(sys.argv[2]):
+    a = line.split()
+    called.add((a[a.index("-m") + 1], "t" + a[a.index("-t") + 1], int(a[a.index("-d") + 1])))
+assert called == resumed, (called, resumed)           # exactly the missing cells ran
+PY
+assert_exit 0 "$HALO" bench show 4 --db "$DB"
+assert_contains "$LAST_OUT" "8 of 8 cells ok"
+t3=$(grep -c '^t[12] ' <<<"$LAST_OUT")
+assert_exit 0 "$HALO" bench show 1 --db "$DB"
+assert_eq "$t3" "$(grep -c '^t[12] ' <<<"$LAST_OUT")" "as many t1/t2 table rows as run 1's full matrix"
+# done: nothing to resume
+assert_exit 0 "$HALO" bench --resume 4 "${R[@]}"
+assert_contains "$LAST_ERR" "nothing to resume"
+assert_eq "$(calls)" $((8 - n))
+
+# a crashing backend: --resume alone has nothing to do; --retry-failed runs
+# exactly the crashed cells again (replacing them), after the provenance checks
+: >"$d/calls.log"
+touch "$d/crashnow"
+assert_exit 1 "$HALO" bench "$d/llama.gguf" --backends t1,flaky -p 8 -n 4 --depth 0,512 -r 1 "${R[@]}"
+assert_contains "$LAST_ERR" "run 5 "
+assert_eq "$(py "select count(*) from bench_cells where run_id=5 and status='crashed'")" 2
+rm "$d/crashnow"
+assert_exit 0 "$HALO" bench --resume 5 "${R[@]}"
+assert_contains "$LAST_ERR" "2 did not end ok; --retry-failed"
+assert_exit 3 "$HALO" bench --resume 5 --retry-failed --db "$DB" --backends-file "$d/noflaky.conf"
+assert_contains "$LAST_ERR" "backend 'flaky', which is no longer in backends.conf"
+touch -d '2001-01-01' "$d/llama.gguf"
+touch "$d/fakever"
+assert_exit 6 "$HALO" bench --resume 5 --retry-failed "${R[@]}"
+assert_contains "$LAST_ERR" "model '$d/llama.gguf': modified since"
+assert_contains "$LAST_ERR" "backend 'flaky': version"
+assert_not_contains "$LAST_ERR" "backend 't1'"
+assert_eq "$(calls)" 4
+assert_exit 0 "$HALO" bench --resume 5 --retry-failed --force "${R[@]}"
+assert_contains "$LAST_ERR" "2 of 4 cells to run"
+assert_eq "$(calls)" 6
+assert_eq "$(tail -2 "$d/calls.log" | grep -c '^flaky ')" 2
+assert_eq "$(py "select count(*) from bench_cells where run_id=5")" 4
+assert_eq "$(py "select count(*) from bench_cells where run_id=5 and status='ok'")" 4
+assert_eq "$(py "select count(*) from bench_results where run_id=5")" 8
+assert_eq "$(py "select count(*) from bench_cells where run_id=5 and backend='flaky' and json_extract(backend_json, '\$.resume_forced[0]') like '%modified since%'")" 2
+assert_eq "$(py "select count(*) from bench_cells where run_id=5 and backend='t1' and json_extract(backend_json, '\$.resumed') is null")" 2
+assert_eq "$(py "select status from bench_runs where id=5")" done
+rm "$d/fakever"
 echo "ok"

@@ -11,12 +11,15 @@
 #include "paths.h"
 #include "plan.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct halo_bench_db {
 	sqlite3 *db;
@@ -112,6 +115,20 @@ int halo_bench_db_open(halo_bench_db **out, const char *path)
 				    version, BENCH_SCHEMA_VERSION);
 		goto fail;
 	}
+	/* the owner pid of a run (resume, halo_bench_run_claim) came after schema 1; a
+	 * column an older halo does not read, so no version bump. A concurrent open
+	 * may add it first: then the check after the ALTER passes. */
+	if (sqlite3_prepare_v2(db->db, "SELECT pid FROM bench_runs LIMIT 0", -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_exec(db->db, "ALTER TABLE bench_runs ADD COLUMN pid INTEGER", NULL, NULL, NULL);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(db->db, "SELECT pid FROM bench_runs LIMIT 0", -1, &st, NULL) != SQLITE_OK) {
+			rc = db_error(db, "cannot add the pid column to bench_runs");
+			sqlite3_finalize(st);
+			goto fail;
+		}
+	}
+	sqlite3_finalize(st);
 	if (version < BENCH_SCHEMA_VERSION &&
 	    (rc = exec(db, "INSERT OR REPLACE INTO bench_meta (key, value) VALUES ('schema_version', '1')",
 		       "cannot record the bench schema version")))
@@ -168,8 +185,8 @@ int halo_bench_run_create(halo_bench_db *db, const char *params_json, const char
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 	if (sqlite3_prepare_v2(db->db,
-			       "INSERT INTO bench_runs (status, created, updated, halo_version, kernel, params_json)"
-			       " VALUES ('running', ?, ?, ?, ?, ?)",
+			       "INSERT INTO bench_runs (status, created, updated, halo_version, kernel, params_json, pid)"
+			       " VALUES ('running', ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare run insert");
 	double t = now_s();
@@ -178,6 +195,7 @@ int halo_bench_run_create(halo_bench_db *db, const char *params_json, const char
 	bind_text(st, 3, halo_version);
 	bind_text(st, 4, kernel);
 	bind_text(st, 5, params_json);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)getpid());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(db, "cannot create run");
 	else
@@ -190,8 +208,10 @@ int halo_bench_run_set_status(halo_bench_db *db, int64_t id, const char *status)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
-	if (sqlite3_prepare_v2(db->db, "UPDATE bench_runs SET status = ?, updated = ? WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db->db,
+			       "UPDATE bench_runs SET status = ?1, updated = ?2,"
+			       " pid = CASE WHEN ?1 = 'running' THEN pid ELSE NULL END WHERE id = ?3",
+			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare run update");
 	bind_text(st, 1, status);
 	sqlite3_bind_double(st, 2, now_s());
@@ -201,6 +221,66 @@ int halo_bench_run_set_status(halo_bench_db *db, int64_t id, const char *status)
 	else if (sqlite3_changes(db->db) == 0)
 		rc = halo_error_set(HALO_ENOTFOUND, "'%s': no bench run %lld", db->path, (long long)id);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static bool pid_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int halo_bench_run_claim(halo_bench_db *db, int64_t id, long pid, long *holder)
+{
+	if (holder)
+		*holder = 0;
+	if (pid <= 0)
+		return halo_error_set(HALO_EUSAGE, "bench run %lld: no process id to claim it for", (long long)id);
+	int rc = exec(db, "BEGIN IMMEDIATE", "cannot begin");
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->db, "SELECT status, pid FROM bench_runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "cannot prepare run query");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_DONE) {
+		rc = halo_error_set(HALO_ENOTFOUND, "'%s': no bench run %lld ('halo bench list' shows them)", db->path,
+				    (long long)id);
+		goto out;
+	}
+	if (s != SQLITE_ROW) {
+		rc = db_error(db, "cannot read run");
+		goto out;
+	}
+	const char *status = (const char *)sqlite3_column_text(st, 0);
+	long owner = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : (long)sqlite3_column_int64(st, 1);
+	if (status && !strcmp(status, "running") && owner != pid && pid_alive(owner)) {
+		if (holder)
+			*holder = owner;
+		rc = halo_error_set(HALO_ERROR, "bench run %lld is being run by process %ld; wait for it to end", (long long)id,
+				    owner);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db->db, "UPDATE bench_runs SET status = 'running', pid = ?, updated = ? WHERE id = ?", -1,
+			       &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "cannot prepare run update");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_double(st, 2, now_s());
+	sqlite3_bind_int64(st, 3, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(db, "cannot update run");
+out:
+	sqlite3_finalize(st);
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		rc = exec(db, "COMMIT", "cannot commit run");
 	return rc;
 }
 
@@ -270,13 +350,38 @@ static int put_result(halo_bench_db *db, sqlite3_stmt *st, int64_t cell_id, int6
 	return rc;
 }
 
-int halo_bench_cell_put(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec)
+static int delete_cell_records(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec)
+{
+	static const char *const sql[] = {
+		"DELETE FROM bench_results WHERE cell_id IN (SELECT id FROM bench_cells"
+		" WHERE run_id = ?1 AND model = ?2 AND backend = ?3 AND depth = ?4)",
+		"DELETE FROM bench_cells WHERE run_id = ?1 AND model = ?2 AND backend = ?3 AND depth = ?4",
+	};
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return db_error(db, "cannot prepare cell delete");
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, rec->model ? rec->model : "");
+		bind_text(st, 3, rec->backend ? rec->backend : "");
+		sqlite3_bind_int64(st, 4, rec->depth);
+		int s = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (s != SQLITE_DONE)
+			return db_error(db, "cannot delete the cell's earlier record");
+	}
+	return 0;
+}
+
+static int cell_store(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec, bool replace)
 {
 	sqlite3_stmt *st = NULL, *rs = NULL;
 	int rc = exec(db, "BEGIN IMMEDIATE", "cannot begin");
 	if (rc)
 		return rc;
 	char *av = argv_json(rec->cell.argv);
+	if (replace && (rc = delete_cell_records(db, run_id, rec)))
+		goto out;
 	if (sqlite3_prepare_v2(db->db,
 			       "INSERT INTO bench_cells (run_id, model, model_name, backend, backend_json, depth, status,"
 			       " exit_status, argv_json, error, log_tail, skipped_lines, started, finished)"
@@ -336,6 +441,62 @@ out:
 	else
 		rc = exec(db, "COMMIT", "cannot commit cell");
 	return rc;
+}
+
+int halo_bench_cell_put(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec)
+{
+	return cell_store(db, run_id, rec, false);
+}
+
+int halo_bench_cell_replace(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec)
+{
+	return cell_store(db, run_id, rec, true);
+}
+
+static bool retryable(halo_bench_status s)
+{
+	return s == HALO_BENCH_CRASHED || s == HALO_BENCH_OOM || s == HALO_BENCH_TIMEOUT || s == HALO_BENCH_FAILED;
+}
+
+int halo_bench_missing_cells(const halo_bench_run *run, const char *const *models, size_t n_models,
+			     const char *const *backends, size_t n_backends, const long *depths, size_t n_depths,
+			     bool retry_failed, halo_bench_todo **todo, size_t *n)
+{
+	*todo = NULL;
+	*n = 0;
+	if (!n_models || !n_backends || !n_depths)
+		return 0;
+	/* each factor is bounded by what a command line or params_json can hold,
+	 * but the product is checked all the same */
+	size_t total = n_models;
+	if (total > SIZE_MAX / n_backends || total * n_backends > SIZE_MAX / n_depths ||
+	    total * n_backends * n_depths > SIZE_MAX / sizeof(**todo))
+		return halo_error_set(HALO_ENOMEM, "bench matrix of %zu x %zu x %zu cells is too large", n_models,
+				      n_backends, n_depths);
+	total = n_models * n_backends * n_depths;
+	halo_bench_todo *v = malloc(total * sizeof(*v));
+	if (!v)
+		return halo_error_set(HALO_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t m = 0; m < n_models; m++)
+		for (size_t b = 0; b < n_backends; b++)
+			for (size_t d = 0; d < n_depths; d++) {
+				bool have = false;
+				for (size_t i = 0; !have && run && i < run->n_cells; i++) {
+					const halo_bench_cell_rec *c = &run->cells[i];
+					have = c->model && c->backend && !strcmp(c->model, models[m]) &&
+					       !strcmp(c->backend, backends[b]) && c->depth == depths[d] &&
+					       !(retry_failed && retryable(c->cell.status));
+				}
+				if (!have)
+					v[k++] = (halo_bench_todo){ m, b, d };
+			}
+	if (!k)
+		free(v);
+	else
+		*todo = v;
+	*n = k;
+	return 0;
 }
 
 static void cell_rec_free(halo_bench_cell_rec *c)

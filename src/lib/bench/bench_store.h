@@ -24,6 +24,7 @@
 #ifndef HALO_BENCH_STORE_H
 #define HALO_BENCH_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,7 @@ typedef struct halo_bench_run {
 	double created, updated;
 	char *halo_version;
 	char *kernel;
-	char *params_json;  /* models, backends, -p, -n, depths, -r, timeout */
+	char *params_json;  /* models, backends, -p, -n, depths, -r, timeout, model_files (size, mtime) */
 	halo_bench_cell_rec *cells; /* filled by halo_bench_run_load only */
 	size_t n_cells;
 	size_t n_ok;        /* cells that ended "ok" (also filled by the listing) */
@@ -59,13 +60,49 @@ typedef struct halo_bench_run {
 
 void halo_bench_run_free(halo_bench_run *run);
 
-/* A new run in status "running"; *id receives its number. */
+/* A new run in status "running", owned by this process (its pid is stored,
+ * see halo_bench_run_claim); *id receives its number. */
 int halo_bench_run_create(halo_bench_db *db, const char *params_json, const char *kernel, const char *halo_version,
 			  int64_t *id);
+/* Any status other than "running" also clears the run's owner pid. */
 int halo_bench_run_set_status(halo_bench_db *db, int64_t id, const char *status);
+
+/*
+ * Takes a run over for process `pid` (a resume): in one IMMEDIATE
+ * transaction, refuses when the run is "running" and owned by another
+ * process that is still alive on this host (HALO_ERROR, *holder = its pid),
+ * otherwise sets it "running" with `pid` as owner. A run killed with SIGKILL
+ * keeps a dead pid, so it can be taken. The check is kill(pid, 0): a pid
+ * reused by an unrelated process is taken for the owner (refused; wait or
+ * end that process), and a run on another host sharing the file is not seen.
+ * HALO_ENOTFOUND when there is no such run. holder may be NULL.
+ */
+int halo_bench_run_claim(halo_bench_db *db, int64_t id, long pid, long *holder);
 
 /* Stores a finished cell and its results in one transaction. */
 int halo_bench_cell_put(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec);
+
+/* As halo_bench_cell_put, but first deletes (in the same transaction) the
+ * run's records of the same (model path, backend, depth) and their results:
+ * a cell run again with `--resume --retry-failed`. */
+int halo_bench_cell_replace(halo_bench_db *db, int64_t run_id, const halo_bench_cell_rec *rec);
+
+/* One cell of a matrix, by its indices into the models, backends and depths. */
+typedef struct halo_bench_todo {
+	size_t model, backend, depth;
+} halo_bench_todo;
+
+/*
+ * The cells of models x backends x depths (in that nesting order, the order
+ * a run goes through them) that `run` (loaded with its cells) still lacks:
+ * no stored record with the same (model path, backend, depth); with
+ * retry_failed also those whose records all ended crashed, oom, timeout or
+ * failed ("missing", a backend without llama-bench, is not retried). *todo
+ * is malloc'd (free()), NULL when *n is 0. Fails only on allocation.
+ */
+int halo_bench_missing_cells(const halo_bench_run *run, const char *const *models, size_t n_models,
+			     const char *const *backends, size_t n_backends, const long *depths, size_t n_depths,
+			     bool retry_failed, halo_bench_todo **todo, size_t *n);
 
 /* The run with all its cells and results, in the order stored. HALO_ENOTFOUND when there is none. */
 int halo_bench_run_load(halo_bench_db *db, int64_t id, halo_bench_run *out);
