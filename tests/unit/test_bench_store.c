@@ -2,7 +2,8 @@
  * bench_endpoint_runs in halo.db: create / finish / load / list round trip,
  * a run left "running", the final-status check, unknown ids, the table
  * living beside the matrix runs (separate id sequences) and the eval's
- * PRAGMA user_version left alone.
+ * PRAGMA user_version left alone. Resume: the missing-cell computation,
+ * claiming a run (live / dead owner pid) and replacing a cell's records.
  */
 #include "testutil.h"
 
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char REPORT[] =
 	"{\"server\":{\"url\":\"http://127.0.0.1:1\",\"pool_tokens\":99,\"levels\":[{\"prompt_tokens\":32,"
@@ -124,11 +127,149 @@ static void test_endpoint_list_empty(void **state)
 	halo_bench_db_close(db);
 }
 
+static halo_bench_cell_rec cell(const char *model, const char *backend, long depth, halo_bench_status st)
+{
+	halo_bench_cell_rec c;
+	memset(&c, 0, sizeof(c));
+	c.model = (char *)model;
+	c.model_name = (char *)model;
+	c.backend = (char *)backend;
+	c.depth = depth;
+	c.cell.status = st;
+	return c;
+}
+
+static void test_missing_cells(void **state)
+{
+	(void)state;
+	halo_bench_cell_rec cells[] = {
+		cell("/m/a", "x", 0, HALO_BENCH_OK),
+		cell("/m/a", "x", 512, HALO_BENCH_CRASHED),
+		cell("/m/a", "y", 0, HALO_BENCH_FAILED),
+		cell("/m/a", "y", 0, HALO_BENCH_OK),   /* run again and ok: not retried */
+		cell("/m/b", "x", 0, HALO_BENCH_MISSING), /* no llama-bench: not retried */
+		cell("/m/b", "y", 512, HALO_BENCH_OOM),
+		cell("/m/b", "y", 0, HALO_BENCH_TIMEOUT),
+		cell("/m/c", "x", 0, HALO_BENCH_OK),   /* not in the matrix: ignored */
+		cell("/m/a", "x", 4096, HALO_BENCH_OK), /* nor this depth */
+		cell("a", "y", 512, HALO_BENCH_OK),     /* matched by path, not basename */
+	};
+	halo_bench_run run;
+	memset(&run, 0, sizeof(run));
+	run.cells = cells;
+	run.n_cells = sizeof(cells) / sizeof(cells[0]);
+	const char *models[] = { "/m/a", "/m/b" }, *backends[] = { "x", "y" };
+	const long depths[] = { 0, 512 };
+	halo_bench_todo *t = NULL;
+	size_t n = 0;
+	assert_int_equal(halo_bench_missing_cells(&run, models, 2, backends, 2, depths, 2, false, &t, &n), 0);
+	/* in run order: model, then backend, then depth */
+	const halo_bench_todo want[] = { { 0, 1, 1 }, { 1, 0, 1 } };
+	assert_int_equal(n, 2);
+	assert_memory_equal(t, want, sizeof(want));
+	free(t);
+	assert_int_equal(halo_bench_missing_cells(&run, models, 2, backends, 2, depths, 2, true, &t, &n), 0);
+	const halo_bench_todo want_retry[] = { { 0, 0, 1 }, { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 }, { 1, 1, 1 } };
+	assert_int_equal(n, 5);
+	assert_memory_equal(t, want_retry, sizeof(want_retry));
+	free(t);
+	/* nothing stored: every cell; an empty matrix: none */
+	assert_int_equal(halo_bench_missing_cells(NULL, models, 2, backends, 1, depths, 2, false, &t, &n), 0);
+	assert_int_equal(n, 4);
+	assert_true(t[3].model == 1 && t[3].backend == 0 && t[3].depth == 1);
+	free(t);
+	t = (halo_bench_todo *)1;
+	assert_int_equal(halo_bench_missing_cells(&run, models, 2, backends, 2, depths, 0, true, &t, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(t);
+	/* all there */
+	const long d0[] = { 0 };
+	assert_int_equal(halo_bench_missing_cells(&run, models, 1, backends, 2, d0, 1, false, &t, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(t);
+}
+
+static long query_long(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long v = -2;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static const char LINES[] = "{\"n_prompt\":8,\"n_gen\":0,\"avg_ts\":10.5,\"samples_ts\":[10,11]}\n"
+			    "{\"n_prompt\":0,\"n_gen\":4,\"avg_ts\":3.5,\"samples_ts\":[3,4]}\n";
+
+static void test_claim_and_replace(void **state)
+{
+	(void)state;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/halo.db", test_tmpdir("bench_store_resume"));
+	halo_bench_db *db = NULL;
+	assert_int_equal(halo_bench_db_open(&db, path), 0);
+	int64_t id = 0;
+	assert_int_equal(halo_bench_run_create(db, "{}", NULL, NULL, &id), 0);
+	assert_int_equal(query_long(path, "SELECT pid FROM bench_runs WHERE id = 1"), (long)getpid());
+
+	/* the creator is alive: another process cannot take the run */
+	long holder = 0, me = (long)getpid();
+	assert_int_equal(halo_bench_run_claim(db, id, (long)getppid(), &holder), HALO_ERROR);
+	assert_int_equal(holder, me);
+	assert_non_null(strstr(halo_error_last()->message, "being run by process"));
+	assert_int_equal(halo_bench_run_claim(db, id, me, &holder), 0); /* its own: fine */
+	assert_int_equal(halo_bench_run_claim(db, 99, me, NULL), HALO_ENOTFOUND);
+	assert_int_equal(halo_bench_run_claim(db, id, 0, NULL), HALO_EUSAGE);
+
+	/* a dead owner (a child that has exited and been reaped): taken over */
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(halo_bench_run_set_status(db, id, "interrupted"), 0);
+	assert_int_equal(query_long(path, "SELECT pid FROM bench_runs WHERE id = 1"), -1); /* cleared */
+	assert_int_equal(halo_bench_run_claim(db, id, (long)child, NULL), 0);
+	assert_int_equal(query_long(path, "SELECT pid FROM bench_runs WHERE id = 1"), (long)child);
+	assert_int_equal(halo_bench_run_claim(db, id, me, &holder), 0);
+	assert_int_equal(query_long(path, "SELECT pid FROM bench_runs WHERE id = 1"), me);
+
+	/* a crashed cell with one result, replaced by an ok one with two */
+	halo_bench_cell_rec a = cell("/m/a", "x", 0, HALO_BENCH_CRASHED), other = cell("/m/a", "x", 512, HALO_BENCH_OK);
+	assert_int_equal(halo_llama_bench_parse(LINES, strchr(LINES, '\n') - LINES, &a.cell.results), 0);
+	assert_int_equal(a.cell.results.n, 1);
+	assert_int_equal(halo_bench_cell_put(db, id, &a), 0);
+	assert_int_equal(halo_bench_cell_put(db, id, &other), 0);
+	halo_bench_results_free(&a.cell.results);
+	a.cell.status = HALO_BENCH_OK;
+	assert_int_equal(halo_llama_bench_parse(LINES, strlen(LINES), &a.cell.results), 0);
+	assert_int_equal(halo_bench_cell_replace(db, id, &a), 0);
+	halo_bench_results_free(&a.cell.results);
+	halo_bench_run run;
+	assert_int_equal(halo_bench_run_load(db, id, &run), 0);
+	assert_int_equal(run.n_cells, 2);
+	assert_int_equal(run.n_ok, 2);
+	assert_int_equal(run.cells[0].depth, 512); /* untouched, first now */
+	assert_int_equal(run.cells[1].depth, 0);
+	assert_int_equal(run.cells[1].cell.results.n, 2);
+	halo_bench_run_free(&run);
+	assert_int_equal(query_long(path, "SELECT count(*) FROM bench_results WHERE run_id = 1"), 2);
+	assert_int_equal(halo_bench_run_set_status(db, id, "done"), 0);
+	halo_bench_db_close(db);
+	assert_int_equal(user_version(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_round_trip),
 		cmocka_unit_test(test_endpoint_list_empty),
+		cmocka_unit_test(test_missing_cells),
+		cmocka_unit_test(test_claim_and_replace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
