@@ -7,8 +7,9 @@
  */
 #include "bench/bench_store.h"
 
+#include "clock.h"
+#include "db.h"
 #include "error.h"
-#include "paths.h"
 #include "plan.h"
 
 #include <errno.h>
@@ -59,13 +60,6 @@ static const char schema_sql[] =
 	" created REAL NOT NULL, updated REAL NOT NULL, server_url TEXT NOT NULL, vs_url TEXT,"
 	" params_json TEXT, report_json TEXT, error TEXT, halo_version TEXT);";
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int db_error(halo_bench_db *db, const char *what)
 {
 	return halo_error_set(HALO_EIO, "'%s': %s: %s", db->path, what, sqlite3_errmsg(db->db));
@@ -73,13 +67,7 @@ static int db_error(halo_bench_db *db, const char *what)
 
 static int exec(halo_bench_db *db, const char *sql, const char *what)
 {
-	char *err = NULL;
-	if (sqlite3_exec(db->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		int rc = halo_error_set(HALO_EIO, "'%s': %s: %s", db->path, what, err ? err : sqlite3_errmsg(db->db));
-		sqlite3_free(err);
-		return rc;
-	}
-	return 0;
+	return halo_db_exec(db->db, db->path, sql, what);
 }
 
 int halo_bench_db_open(halo_bench_db **out, const char *path)
@@ -91,16 +79,8 @@ int halo_bench_db_open(halo_bench_db **out, const char *path)
 	if (!db)
 		return halo_error_set(HALO_ENOMEM, "out of memory");
 	snprintf(db->path, sizeof(db->path), "%s", path);
-	int rc = halo_mkdir_parents(path, 0755);
-	if (rc)
-		goto fail;
-	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		rc = db->db ? db_error(db, "cannot open") : halo_error_set(HALO_ENOMEM, "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(db->db, 10000);
-	if ((rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-		       "cannot set pragmas")) ||
+	int rc;
+	if ((rc = halo_db_open(&db->db, path, 0)) ||
 	    (rc = exec(db, schema_sql, "cannot create bench tables")))
 		goto fail;
 	sqlite3_stmt *st = NULL;
@@ -189,7 +169,7 @@ int halo_bench_run_create(halo_bench_db *db, const char *params_json, const char
 			       " VALUES ('running', ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare run insert");
-	double t = now_s();
+	double t = halo_wall_s();
 	sqlite3_bind_double(st, 1, t);
 	sqlite3_bind_double(st, 2, t);
 	bind_text(st, 3, halo_version);
@@ -214,7 +194,7 @@ int halo_bench_run_set_status(halo_bench_db *db, int64_t id, const char *status)
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare run update");
 	bind_text(st, 1, status);
-	sqlite3_bind_double(st, 2, now_s());
+	sqlite3_bind_double(st, 2, halo_wall_s());
 	sqlite3_bind_int64(st, 3, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(db, "cannot update run");
@@ -271,7 +251,7 @@ int halo_bench_run_claim(halo_bench_db *db, int64_t id, long pid, long *holder)
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, pid);
-	sqlite3_bind_double(st, 2, now_s());
+	sqlite3_bind_double(st, 2, halo_wall_s());
 	sqlite3_bind_int64(st, 3, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_error(db, "cannot update run");
@@ -426,7 +406,7 @@ static int cell_store(halo_bench_db *db, int64_t run_id, const halo_bench_cell_r
 		sqlite3_stmt *up = NULL;
 		if (sqlite3_prepare_v2(db->db, "UPDATE bench_runs SET updated = ? WHERE id = ?", -1, &up, NULL) ==
 		    SQLITE_OK) {
-			sqlite3_bind_double(up, 1, now_s());
+			sqlite3_bind_double(up, 1, halo_wall_s());
 			sqlite3_bind_int64(up, 2, run_id);
 			sqlite3_step(up);
 		}
@@ -720,7 +700,7 @@ int halo_bench_endpoint_create(halo_bench_db *db, const char *server_url, const 
 			       " params_json, halo_version) VALUES ('running', ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare endpoint run insert");
-	double t = now_s();
+	double t = halo_wall_s();
 	sqlite3_bind_double(st, 1, t);
 	sqlite3_bind_double(st, 2, t);
 	bind_text(st, 3, server_url);
@@ -749,7 +729,7 @@ int halo_bench_endpoint_finish(halo_bench_db *db, int64_t id, const char *status
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare endpoint run update");
 	bind_text(st, 1, status);
-	sqlite3_bind_double(st, 2, now_s());
+	sqlite3_bind_double(st, 2, halo_wall_s());
 	bind_text(st, 3, report_json);
 	bind_text(st, 4, error);
 	sqlite3_bind_int64(st, 5, id);
@@ -772,7 +752,7 @@ int halo_bench_endpoint_update(halo_bench_db *db, int64_t id, const char *report
 			       " WHERE id = ? AND status = 'running'",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, "cannot prepare endpoint run update");
-	sqlite3_bind_double(st, 1, now_s());
+	sqlite3_bind_double(st, 1, halo_wall_s());
 	bind_text(st, 2, report_json);
 	sqlite3_bind_int64(st, 3, id);
 	if (sqlite3_step(st) != SQLITE_DONE)

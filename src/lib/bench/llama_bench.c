@@ -9,6 +9,7 @@
  */
 #include "bench/llama_bench.h"
 
+#include "clock.h"
 #include "error.h"
 #include "llama_run.h"
 #include "plan.h"
@@ -345,17 +346,10 @@ halo_bench_status halo_bench_classify(bool timed_out, int exit_status, const cha
 	return HALO_BENCH_FAILED;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int halo_llama_bench_run(const halo_backend *b, const halo_llama_bench_params *p, halo_bench_cell *cell)
 {
 	memset(cell, 0, sizeof(*cell));
-	cell->started = cell->finished = wall_now();
+	cell->started = cell->finished = halo_wall_s();
 	int rc = halo_llama_bench_argv(b, p, &cell->argv);
 	if (rc == HALO_ENOTFOUND) {
 		cell->status = HALO_BENCH_MISSING;
@@ -379,7 +373,7 @@ int halo_llama_bench_run(const halo_backend *b, const halo_llama_bench_params *p
 	int exit_status = 0;
 	rc = halo_llama_run(cell->argv, &ro, &log, &exit_status);
 	bool timed_out = rc == HALO_ERROR;
-	cell->finished = wall_now();
+	cell->finished = halo_wall_s();
 	cell->exit_status = exit_status;
 	char what[600] = "";
 	if (rc)

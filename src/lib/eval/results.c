@@ -7,6 +7,7 @@
 #include "eval/results.h"
 
 #include "clock.h"
+#include "db.h"
 #include "error.h"
 #include "paths.h"
 
@@ -61,23 +62,9 @@ int halo_results_open(halo_results **out, const char *path)
 		return halo_error_set(HALO_ENOMEM, "out of memory");
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	pthread_mutex_init(&r->lock, NULL);
-	int rc = halo_mkdir_parents(path, 0755);
+	int rc = halo_db_open(&r->db, path, SQLITE_OPEN_NOMUTEX);
 	if (rc)
 		goto fail;
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		rc = r->db ? db_error(r, "cannot open") : halo_error_set(HALO_ENOMEM, "out of memory");
-		goto fail;
-	}
-	/* Another halo (a second eval, `eval show`) may hold the lock briefly. */
-	sqlite3_busy_timeout(r->db, 10000);
-	char *err = NULL;
-	if (sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL,
-			 NULL, &err) != SQLITE_OK) {
-		rc = halo_error_set(HALO_EIO, "'%s': %s", path, err ? err : "cannot set pragmas");
-		sqlite3_free(err);
-		goto fail;
-	}
 	sqlite3_stmt *st = NULL;
 	int version = 0;
 	if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -88,12 +75,9 @@ int halo_results_open(halo_results **out, const char *path)
 				    version, SCHEMA_VERSION);
 		goto fail;
 	}
-	if (sqlite3_exec(r->db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(r->db, "PRAGMA user_version=1", NULL, NULL, &err) != SQLITE_OK) {
-		rc = halo_error_set(HALO_EIO, "'%s': cannot create tables: %s", path, err ? err : "?");
-		sqlite3_free(err);
+	if ((rc = halo_db_exec(r->db, path, schema_sql, "cannot create tables")) ||
+	    (rc = halo_db_exec(r->db, path, "PRAGMA user_version=1", "cannot record the schema version")))
 		goto fail;
-	}
 	*out = r;
 	return 0;
 fail:
