@@ -218,6 +218,29 @@ kill -9 "$SERVE_PID"
 for _ in $(seq 50); do [ -z "$(servers)" ] && break; sleep 0.1; done
 assert_eq "$(servers)" "" "llama-server ends with its halo"
 
+# --- --json: one object once ready (URL, llama-server's pid, log, context), then supervised as before
+PORT=$(free_port)
+"$HALO" serve "$d/twin.gguf" --ctx 1024 --json --port "$PORT" --log "$d/json.log" >"$d/serve-json.out" 2>"$d/serve-json.err" &
+jpid=$!
+on_exit "kill -9 $jpid 2>/dev/null || true"
+for _ in $(seq 600); do
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$d/serve-json.out" 2>/dev/null && break
+	kill -0 "$jpid" 2>/dev/null || fail "halo serve --json ended: $(cat "$d/serve-json.err")"
+	sleep 0.1
+done
+assert_eq "$(jq "$d/serve-json.out" 'd["url"]')" "http://127.0.0.1:$PORT"
+assert_eq "$(jq "$d/serve-json.out" 'd["openai_base_url"]')" "http://127.0.0.1:$PORT/v1"
+assert_eq "$(jq "$d/serve-json.out" 'd["log"]')" "$d/json.log"
+assert_eq "$(jq "$d/serve-json.out" 'd["context"]')" 1024
+spid=$(jq "$d/serve-json.out" 'd["pid"]')
+assert_contains "$(ps -o args= -p "$spid")" "llama-server -m $d/twin.gguf" "the pid is llama-server's"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" 200
+kill -TERM "$jpid"
+rc=0
+wait "$jpid" || rc=$?
+assert_eq "$rc" 0 "halo serve --json exits 0 after SIGTERM"
+kill -0 "$spid" 2>/dev/null && fail "llama-server $spid survived"
+
 # --- llama-server failing at start: non-zero exit, the log's tail and the cause
 assert_exit 1 "$HALO" serve "$d/twin.gguf" --backends-file "$d/backends.conf" --backend broken \
 	--port "$(free_port)" --log "$d/broken.log"
