@@ -207,4 +207,14 @@ assert_exit 2 "$HALO" bench endpoint --prompt-tokens 32
 assert_exit 2 "$HALO" bench endpoint --server "$main_url" --bogus
 assert_contains "$LAST_ERR" "halo bench endpoint: unknown option '--bogus'"
 assert_contains "$LAST_ERR" "try 'halo bench endpoint --help'"
+# a server that wants an API key: refused without it (the status named), measured with it
+llama_server_start "$d/key.log" -c 1024 -np 1 -t 1 -m "$d/main.gguf" --api-key s3cret-key
+assert_exit 5 "$HALO" bench endpoint --server "$LLAMA_URL" --prompt-tokens 32 -n 4 --concurrency 1 --requests 1 --db "$DB"
+assert_contains "$LAST_ERR" "HTTP 401"
+assert_exit 0 "$HALO" bench endpoint --server "$LLAMA_URL" --api-key s3cret-key --prompt-tokens 32 -n 4 \
+	--concurrency 1 --requests 2 --json --db "$DB"
+echo "$LAST_OUT" >"$d/key.json"
+assert_eq "$(J key 'd["server"]["levels"][0]["failures"]')" 0 "every request authorised"
+assert_not_contains "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select group_concat(params_json) from bench_endpoint_runs").fetchone()[0])' "$DB")" \
+	"s3cret-key" "the key is not stored"
 echo "ok"
