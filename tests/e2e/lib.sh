@@ -233,15 +233,20 @@ nginx_start() {
 	fail "nginx: no free port after 10 tries"
 }
 
-nginx_stop() {
-	[[ -n $NGINX_PID ]] || return 0
-	kill -TERM "$NGINX_PID" 2>/dev/null || true
+# Stops a background server of the test: SIGTERM, up to 5 s, then SIGKILL.
+_stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
 	for _ in $(seq 100); do
-		kill -0 "$NGINX_PID" 2>/dev/null || break
+		kill -0 "$1" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -KILL "$NGINX_PID" 2>/dev/null || true
-	wait "$NGINX_PID" 2>/dev/null || true
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+nginx_stop() {
+	[[ -n $NGINX_PID ]] || return 0
+	_stop_pid "$NGINX_PID"
 	NGINX_PID=
 	NGINX_URL=
 }
@@ -295,13 +300,7 @@ oracle_start() {
 
 oracle_stop() {
 	[[ -n $ORACLE_PID ]] || return 0
-	kill -TERM "$ORACLE_PID" 2>/dev/null || true
-	for _ in $(seq 100); do
-		kill -0 "$ORACLE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$ORACLE_PID" 2>/dev/null || true
-	wait "$ORACLE_PID" 2>/dev/null || true
+	_stop_pid "$ORACLE_PID"
 	ORACLE_PID=
 	ORACLE_URL=
 }
