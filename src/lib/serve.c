@@ -4,6 +4,7 @@
 #include "error.h"
 #include "http.h"
 #include "paths.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,16 +324,7 @@ int halo_serve_log_tail(const char *path, size_t lines, halo_buf *out)
 		return halo_error_set(HALO_EIO, "'%s': %s", path, strerror(errno));
 	}
 	size_t len = (size_t)got;
-	while (len && text[len - 1] == '\n')
-		len--;
-	size_t from = len, seen = 0;
-	while (from > 0 && seen < lines) {
-		from--;
-		if (text[from] == '\n' && ++seen == lines) {
-			from++;
-			break;
-		}
-	}
+	size_t from = halo_text_tail(text, &len, lines, (size_t)got);
 	int rc = 0;
 	if (len > from)
 		rc = halo_buf_add(out, text + from, len - from);

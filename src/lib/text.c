@@ -15,3 +15,15 @@ char *halo_text_oneline(char *dst, size_t cap, const char *src, size_t n, char r
 	dst[o] = '\0';
 	return dst;
 }
+
+size_t halo_text_tail(const char *text, size_t *len, size_t max_lines, size_t max_bytes)
+{
+	size_t n = text ? *len : 0, start, lines = 0;
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	for (start = n; start > 0 && n - start < max_bytes; start--)
+		if (text[start - 1] == '\n' && ++lines >= max_lines)
+			break;
+	*len = n;
+	return start;
+}

@@ -15,4 +15,11 @@
  */
 char *halo_text_oneline(char *dst, size_t cap, const char *src, size_t n, char replacement);
 
+/*
+ * The last lines of a log: drops the newlines (and carriage returns) that
+ * end text[0, *len), stores that shorter length in *len, and returns where
+ * the last `max_lines` lines begin, going back at most `max_bytes` bytes.
+ */
+size_t halo_text_tail(const char *text, size_t *len, size_t max_lines, size_t max_bytes);
+
 #endif

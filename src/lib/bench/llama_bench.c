@@ -13,6 +13,7 @@
 #include "error.h"
 #include "llama_run.h"
 #include "plan.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -299,17 +300,7 @@ void halo_bench_cell_free(halo_bench_cell *c)
 
 char *halo_bench_log_tail(const char *text, size_t len, int max_lines, size_t max_bytes)
 {
-	if (!text)
-		len = 0;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	size_t start = len;
-	int lines = 0;
-	while (start > 0 && len - start < max_bytes) {
-		if (text[start - 1] == '\n' && ++lines >= max_lines)
-			break;
-		start--;
-	}
+	size_t start = halo_text_tail(text, &len, max_lines > 0 ? (size_t)max_lines : 0, max_bytes);
 	size_t n = len - start;
 	char *s = malloc(n + 1);
 	if (!s)
